@@ -1,0 +1,1 @@
+"""digitflow: learn handwritten digits with a numpy network, in a DVC pipeline."""

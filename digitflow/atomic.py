@@ -1,0 +1,48 @@
+"""Atomic outputs: write beside the destination, then rename, so no half file is ever seen."""
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+
+@contextmanager
+def atomic_path(destination: Path) -> Iterator[Path]:
+    """Yield a temporary path in the destination's folder; rename it onto ``destination``
+    only if the block finishes, delete it otherwise."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, destination)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(destination: Path, data: bytes) -> None:
+    with atomic_path(destination) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(destination: Path, text: str) -> None:
+    with atomic_path(destination) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(destination: Path, value: object) -> None:
+    write_text_atomic(destination, json.dumps(value, indent=2, sort_keys=False) + "\n")
+
+
+def save_npy_atomic(destination: Path, array: np.ndarray) -> None:
+    """Save one array as ``.npy`` (never pickled)."""
+    with atomic_path(destination) as tmp, open(tmp, "wb") as f:
+        np.save(f, array, allow_pickle=False)
