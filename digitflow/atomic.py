@@ -23,9 +23,17 @@ def atomic_path(destination: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates owner-only files; outputs get the permissions any new file would.
+        tmp.chmod(0o666 & ~_umask())
         os.replace(tmp, destination)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(destination: Path, data: bytes) -> None:

@@ -26,3 +26,11 @@ def test_saved_arrays_load_without_pickle(tmp_path):
     array = np.arange(12, dtype=np.float32).reshape(3, 4)
     save_npy_atomic(target, array)
     np.testing.assert_array_equal(np.load(target, allow_pickle=False), array)
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "x")
+    untouched = tmp_path / "plain.txt"
+    untouched.write_text("x")
+    assert target.stat().st_mode & 0o777 == untouched.stat().st_mode & 0o777
