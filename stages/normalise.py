@@ -1,0 +1,35 @@
+"""normalise stage: validate data/raw and write float32 (784, m) arrays to data/prepared."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from digitflow.console import note, reports_errors
+from digitflow.params import load_section
+from digitflow.prepare import NormaliseConfig, normalise
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+@reports_errors
+def main(
+    params: Annotated[
+        Path, typer.Option(help="Params file; reads its `normalise` section.")
+    ] = Path("params.yaml"),
+    raw_dir: Annotated[Path, typer.Option(help="Folder holding the four IDX files.")] = Path(
+        "data/raw"
+    ),
+    out_dir: Annotated[Path, typer.Option(help="Folder for the six .npy arrays.")] = Path(
+        "data/prepared"
+    ),
+) -> None:
+    """Validate the raw IDX files, scale to [0, 1], transpose and split off validation."""
+    config = load_section(params, "normalise", NormaliseConfig)
+    counts = normalise(raw_dir, out_dir, config)
+    note(", ".join(f"{split}: {count} samples" for split, count in counts.items()))
+
+
+if __name__ == "__main__":
+    app()
