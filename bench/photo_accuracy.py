@@ -1,0 +1,197 @@
+"""How close does reading a photo of a digit get to the network's accuracy on clean MNIST?
+
+Builds photo-like pictures of MNIST *test* digits (digitflow.photos: paper, lighting, 40-400 px
+canvases, placement, scale, rotation, blur, noise; every format of PHOTO_FORMATS in turn),
+writes them to a temporary folder, reads them back with ``read_digit`` and with the seed
+notebook's method (grayscale, resize the whole picture to 28×28, invert), and prints accuracy
+against the clean 28×28 digits, per format, and the time per picture.
+
+The model is data/model/weights.npz (or --weights) when digitflow.model_io and that file exist;
+otherwise a throwaway one-hidden-layer network is trained here on /tmp/mnist_prepared (bench
+code only).
+
+    .venv/bin/python bench/photo_accuracy.py --count 2000
+"""
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from digitflow import digit_norm
+from digitflow.images import ImageError, normalise_digit, open_image
+from digitflow.photos import PHOTO_FORMATS, write_photo
+
+PREPARED = Path("/tmp/mnist_prepared")
+WEIGHTS = Path("/work/main/data/model/weights.npz")
+
+FINE_PEN = {"max_rotation_deg": 0, "pen_threshold": 0.85}
+"""Strokes about 60% as wide as MNIST's: a fine pen on a big digit."""
+
+Predict = Callable[[np.ndarray], np.ndarray]  # (784, m) float32 -> (m,) labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000, help="Photos per style.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights", type=Path, default=WEIGHTS, help="Trained model, if any.")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+
+    X_test, y_test = np.load(PREPARED / "X_test.npy"), np.load(PREPARED / "y_test.npy")
+    predict, source = _model(args.weights, rng)
+    print(f"model: {source}")
+    print(f"clean MNIST test accuracy (10000): {_accuracy(predict(X_test), y_test):.2%}")
+
+    chosen = rng.choice(y_test.size, size=args.count, replace=False)
+    X_784xm, y = X_test[:, chosen], y_test[chosen]
+    clean_pred = predict(X_784xm)
+    print(f"clean accuracy on the {args.count} chosen digits: {_accuracy(clean_pred, y):.2%}")
+    turned = np.stack([_turned(X_784xm[:, i], rng) for i in range(y.size)], axis=1)
+    print("same digits turned ±15° and re-framed, no photo (rotation's own cost): ", end="")
+    print(f"{_accuracy(predict(turned), y):.2%}\n")
+
+    for title, options in (
+        ("photos, rotation ±15°", {}),
+        ("photos, upright", {"max_rotation_deg": 0}),
+        ("photos, upright, fine pen", FINE_PEN),
+    ):
+        with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
+            paths, formats = _write_photos(X_784xm, rng, Path(folder), options)
+            _compare(title, paths, formats, y, predict, clean_pred)
+            if options is FINE_PEN:
+                print(
+                    f"  without the stroke-width step: {_without_stroke_step(paths, y, predict)}\n"
+                )
+
+
+def _write_photos(X_784xm, rng, folder: Path, options) -> tuple[list[Path], list[str]]:
+    names = list(PHOTO_FORMATS)
+    formats = [names[i % len(names)] for i in range(X_784xm.shape[1])]
+    paths = [
+        write_photo(X_784xm[:, i].reshape(28, 28), rng, folder, f"{i:05d}", fmt, **options)
+        for i, fmt in enumerate(formats)
+    ]
+    return paths, formats
+
+
+def _compare(title, paths, formats, y, predict: Predict, clean_pred: np.ndarray) -> None:
+    opened, open_s = _timed(lambda: [open_image(path) for path in paths])
+    digits, normalise_s = _timed(lambda: [_digit_or_none(image) for image in opened])
+    misses = sum(digit is None for digit in digits)
+    blank = np.zeros((28, 28), np.float32)  # a miss counts as a wrong answer
+    ours = np.stack([(blank if d is None else d).ravel() for d in digits], axis=1)  # (784, m)
+    naive = np.stack([_seed_method(path) for path in paths], axis=1)
+    ours_pred, naive_pred = predict(ours), predict(naive)
+    clean, ours_acc = _accuracy(clean_pred, y), _accuracy(ours_pred, y)
+    ms = 1000 / len(paths)
+    per_picture_ms = (open_s + normalise_s) * ms
+    print(f"== {title}: {len(paths)} pictures ({misses} read as blank)")
+    gap = 100 * (clean - ours_acc)
+    print(f"  read_digit {ours_acc:.2%} (clean {clean:.2%}, gap {gap:.2f} points)")
+    print(f"  seed's naive method {_accuracy(naive_pred, y):.2%}")
+    print(f"  ms/picture: open {open_s * ms:.2f} + normalise {normalise_s * ms:.2f}", end=" ")
+    print(f"= {per_picture_ms:.2f} ({1000 / per_picture_ms:.0f} pictures/s in one process)")
+    print(f"  {'format':<12} {'n':>5} {'clean':>7} {'read_digit':>10} {'naive':>7}")
+    for fmt in PHOTO_FORMATS:
+        picked = np.array([f == fmt for f in formats])
+        row = [_accuracy(pred[picked], y[picked]) for pred in (clean_pred, ours_pred, naive_pred)]
+        print(f"  {fmt:<12} {picked.sum():>5} {row[0]:>7.2%} {row[1]:>10.2%} {row[2]:>7.2%}")
+    print()
+
+
+def _without_stroke_step(paths: list[Path], y: np.ndarray, predict: Predict) -> str:
+    """Accuracy when strokes keep the width they have (digit_norm.STROKE_WIDTH_PX unbounded)."""
+    bounds = digit_norm.STROKE_WIDTH_PX
+    digit_norm.STROKE_WIDTH_PX = (0.0, float("inf"))
+    try:
+        digits = [_digit_or_none(open_image(path)) for path in paths]
+    finally:
+        digit_norm.STROKE_WIDTH_PX = bounds
+    blank = np.zeros((28, 28), np.float32)
+    X_784xm = np.stack([(blank if d is None else d).ravel() for d in digits], axis=1)
+    return f"{_accuracy(predict(X_784xm), y):.2%}"
+
+
+def _digit_or_none(image: Image.Image) -> np.ndarray | None:
+    try:
+        return normalise_digit(image)
+    except ImageError:
+        return None
+
+
+def _seed_method(path: Path) -> np.ndarray:
+    """preprocess_digit from the seed notebook: the anti-pattern."""
+    image = Image.open(path).convert("L").resize((28, 28), Image.Resampling.LANCZOS)
+    return (255 - np.asarray(image, dtype=np.float32)).ravel() / 255
+
+
+def _turned(x_784: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A clean digit turned like the photos are (enlarged first, so turning does not blur it)
+    and put back in MNIST's frame: what a perfect reader of a turned digit would give."""
+    enlarged = Image.fromarray(x_784.reshape(28, 28)).resize((112, 112), Image.Resampling.BICUBIC)
+    angle = rng.uniform(-15, 15)
+    turned = enlarged.rotate(angle, Image.Resampling.BILINEAR, expand=True)
+    clipped = Image.fromarray(np.clip(np.asarray(turned), 0, 1))
+    return normalise_digit(clipped, polarity="light-on-dark").ravel()
+
+
+def _timed(work):
+    start = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - start
+
+
+def _accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(predicted == y))
+
+
+def _model(weights: Path, rng: np.random.Generator) -> tuple[Predict, str]:
+    try:
+        from digitflow.model_io import load_network
+    except ImportError:
+        load_network = None
+    if load_network is not None and weights.is_file():
+        network, _ = load_network(weights)
+        return lambda X: network.predict_proba(X).argmax(axis=0), str(weights)
+    return _throwaway_mlp(rng), "throwaway 784-256-10 MLP, 5 epochs SGD (bench only)"
+
+
+def _throwaway_mlp(rng: np.random.Generator, hidden: int = 256, epochs: int = 5) -> Predict:
+    """Minibatch SGD on softmax cross-entropy; samples-major inside: (batch, 784)."""
+    X = np.ascontiguousarray(np.load(PREPARED / "X_train.npy").T)  # (m, 784)
+    y = np.load(PREPARED / "y_train.npy")
+    W1 = rng.standard_normal((784, hidden), dtype=np.float32) * np.float32(np.sqrt(2 / 784))
+    W2 = rng.standard_normal((hidden, 10), dtype=np.float32) * np.float32(np.sqrt(2 / hidden))
+    b1, b2 = np.zeros(hidden, np.float32), np.zeros(10, np.float32)
+    lr, batch = np.float32(0.1), 64
+    for _ in range(epochs):
+        order = rng.permutation(y.size)
+        for start in range(0, y.size, batch):
+            index = order[start : start + batch]
+            xb, yb = X[index], y[index]
+            h = np.maximum(xb @ W1 + b1, 0)  # (batch, hidden)
+            logits = h @ W2 + b2  # (batch, 10)
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(yb.size), yb] -= 1
+            p /= yb.size
+            dh = (p @ W2.T) * (h > 0)
+            W2 -= lr * (h.T @ p)
+            b2 -= lr * p.sum(axis=0)
+            W1 -= lr * (xb.T @ dh)
+            b1 -= lr * dh.sum(axis=0)
+
+    def predict(X_784xm: np.ndarray) -> np.ndarray:
+        return (np.maximum(X_784xm.T @ W1 + b1, 0) @ W2 + b2).argmax(axis=1)
+
+    return predict
+
+
+if __name__ == "__main__":
+    main()
