@@ -1,0 +1,97 @@
+"""train stage: fit the MLP on data/prepared and write data/model/weights.npz."""
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from dvclive import Live
+
+from digitflow.console import note, reports_errors, warn
+from digitflow.model_io import save_network
+from digitflow.params import load_section
+from digitflow.prepare import load_prepared
+from digitflow.progress import count_progress, interactive
+from digitflow.training import EpochStats, TrainConfig, class_histogram, collapsed_class, train
+
+app = typer.Typer(add_completion=False)
+
+
+def log_epoch(live: Live, stats: EpochStats) -> None:
+    """One dvclive step per epoch: dvclive/metrics.json and dvclive/plots/metrics/*.tsv."""
+    live.log_metric("lr", stats.lr)
+    live.log_metric("train/loss", stats.train_loss)
+    live.log_metric("train/accuracy", stats.train_accuracy)
+    if not math.isnan(stats.val_loss):  # NaN when the val split is empty
+        live.log_metric("val/loss", stats.val_loss)
+        live.log_metric("val/accuracy", stats.val_accuracy)
+    live.next_step()
+
+
+def describe(stats: EpochStats) -> str:
+    val = "" if math.isnan(stats.val_loss) else f", val acc {stats.val_accuracy:.2%}"
+    return f"loss {stats.train_loss:.4f}, train acc {stats.train_accuracy:.2%}{val}"
+
+
+@app.command()
+@reports_errors
+def main(
+    params: Annotated[Path, typer.Option(help="Params file; reads its `train` section.")] = Path(
+        "params.yaml"
+    ),
+    data_dir: Annotated[Path, typer.Option(help="Folder of prepared arrays.")] = Path(
+        "data/prepared"
+    ),
+    out: Annotated[Path, typer.Option(help="Where to write the trained weights.")] = Path(
+        "data/model/weights.npz"
+    ),
+    live_dir: Annotated[Path, typer.Option(help="Folder for dvclive's per-epoch logs.")] = Path(
+        "dvclive"
+    ),
+) -> None:
+    """Train the network on the prepared arrays and save its best weights."""
+    config = load_section(params, "train", TrainConfig)
+    if config.ignored_keys():
+        ignored = ", ".join(f"train.{key}" for key in config.ignored_keys())
+        note(f"train.optimizer=gd runs the seeds' full-batch method; ignoring {ignored}")
+    X_train, y_train = load_prepared(data_dir, "train")
+    X_val, y_val = load_prepared(data_dir, "val")
+    note(
+        f"training hidden layers {list(config.hidden)} with {config.optimizer} for "
+        f"{config.epochs} epochs on {len(y_train)} images"
+    )
+    show_lines = not interactive()
+    with (
+        Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False) as live,
+        count_progress() as progress,
+    ):
+        task = progress.add_task("train", total=config.epochs, status="")
+
+        def on_epoch(stats: EpochStats) -> None:
+            log_epoch(live, stats)
+            progress.update(task, advance=1, status=describe(stats))
+            if show_lines:
+                note(
+                    f"epoch {stats.epoch}/{config.epochs}: {describe(stats)} ({stats.seconds:.1f}s)"
+                )
+
+        result = train(X_train, y_train, X_val, y_val, config, on_epoch=on_epoch)
+        live.summary["best_epoch"] = result.best_epoch  # the epoch whose weights are saved
+
+    if len(result.history) < config.epochs:
+        note(f"stopped early: no val improvement in {config.patience} epochs")
+    X_check = X_val if len(y_val) else X_train
+    histogram = class_histogram(result.network, X_check)
+    collapsed = collapsed_class(histogram)
+    if collapsed is not None:
+        warn(
+            f"predictions collapsed onto class {collapsed}; predicted counts for 0-9: "
+            f"{histogram.tolist()} (try another train.lr or train.seed)"
+        )
+    save_network(out, result.network, result.summary(config))
+    best = result.history[result.best_epoch - 1]
+    note(f"wrote {out} (epoch {best.epoch}: {describe(best)})")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,110 @@
+"""The train stage through its real command line, on a tiny prepared folder."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from test_training import synthetic_digits
+from typer.testing import CliRunner
+
+from digitflow.model_io import load_network
+from digitflow.stages.train import app
+
+runner = CliRunner()
+TINY_TRAIN = {"hidden": [16], "optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 3}
+
+
+def prepare_folder(root: Path, y_train: np.ndarray | None = None) -> Path:
+    prepared = root / "prepared"
+    prepared.mkdir()
+    X_train, labels = synthetic_digits(200, seed=1)
+    splits = {
+        "train": (X_train, labels if y_train is None else y_train),
+        "val": synthetic_digits(50, seed=2),
+        "test": synthetic_digits(50, seed=3),
+    }
+    for split, (X, y) in splits.items():
+        np.save(prepared / f"X_{split}.npy", X)
+        np.save(prepared / f"y_{split}.npy", y)
+    return prepared
+
+
+def run_stage(root: Path, train_params: dict, out_name: str = "weights.npz"):
+    params = root / "params.yaml"
+    params.write_text(yaml.safe_dump({"train": train_params}))
+    args = ["--params", str(params), "--data-dir", str(root / "prepared")]
+    args += ["--out", str(root / "model" / out_name), "--live-dir", str(root / "dvclive")]
+    return runner.invoke(app, args)
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # dvclive looks for a repo from the working directory
+    prepare_folder(tmp_path)
+    return tmp_path
+
+
+def test_stage_writes_weights_and_dvclive_metrics(root):
+    result = run_stage(root, TINY_TRAIN)
+    assert result.exit_code == 0, result.output
+    network, meta = load_network(root / "model/weights.npz")
+    assert network.layer_sizes == (784, 16, 10)
+    assert meta["train"]["hidden"] == [16] and len(meta["history"]) == 3
+    metrics = json.loads((root / "dvclive/metrics.json").read_text())
+    assert metrics["step"] == 2 and metrics["best_epoch"] == meta["best_epoch"]
+    assert set(metrics["train"]) == {"loss", "accuracy"} and set(metrics["val"]) == {
+        "loss",
+        "accuracy",
+    }
+    curve = (root / "dvclive/plots/metrics/val/accuracy.tsv").read_text().splitlines()
+    assert curve[0].split("\t") == ["step", "accuracy"] and len(curve) == 4
+    assert "epoch 3/3" in result.output  # plain log lines when not on a terminal
+    assert not (root / "dvc.yaml").exists()
+
+
+def test_stage_without_val_split_logs_train_metrics_only(root):
+    for name, empty in (
+        ("X_val.npy", np.zeros((784, 0), np.float32)),
+        ("y_val.npy", np.zeros(0, np.uint8)),
+    ):
+        np.save(root / "prepared" / name, empty)
+    result = run_stage(root, {**TINY_TRAIN, "patience": 1})
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((root / "dvclive/metrics.json").read_text())
+    assert "val" not in metrics and metrics["best_epoch"] == 3
+    assert load_network(root / "model/weights.npz")[1]["epochs_run"] == 3
+
+
+def test_stage_reruns_write_identical_bytes(root):
+    assert run_stage(root, TINY_TRAIN, "first.npz").exit_code == 0
+    assert run_stage(root, TINY_TRAIN, "second.npz").exit_code == 0
+    assert (root / "model/first.npz").read_bytes() == (root / "model/second.npz").read_bytes()
+
+
+def test_diverging_run_fails_and_leaves_previous_weights_untouched(root):
+    weights = root / "model/weights.npz"
+    weights.parent.mkdir()
+    weights.write_bytes(b"previous weights")
+    result = run_stage(root, {**TINY_TRAIN, "optimizer": "sgd", "lr": 1e4})
+    assert result.exit_code == 1
+    assert "diverged in epoch 1" in result.output and "train.lr=10000.0" in result.output
+    assert weights.read_bytes() == b"previous weights"
+    assert [p.name for p in weights.parent.iterdir()] == ["weights.npz"]
+
+
+def test_collapsed_predictions_are_warned_with_the_histogram(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    prepare_folder(tmp_path, y_train=np.full(200, 2, dtype=np.uint8))
+    result = run_stage(tmp_path, TINY_TRAIN)
+    assert result.exit_code == 0, result.output
+    assert "collapsed onto class 2" in result.output
+    assert "[0, 0, 50, 0, 0, 0, 0, 0, 0, 0]" in result.output
+
+
+def test_bad_params_fail_with_the_key_named(root):
+    result = run_stage(root, {**TINY_TRAIN, "lr": -1})
+    assert result.exit_code == 2
+    assert "train.lr must be > 0" in result.output
+    assert not (root / "model").exists()
