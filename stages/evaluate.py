@@ -1,0 +1,70 @@
+"""evaluate stage: score the trained network on the test split and draw its predictions."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from digitflow.atomic import write_bytes_atomic, write_json_atomic
+from digitflow.console import note, reports_errors
+from digitflow.metrics import confusion_records, metrics_for_split, predicted_classes
+from digitflow.model_io import load_network
+from digitflow.params import load_section
+from digitflow.prepare import load_prepared
+from digitflow.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
+
+SPLIT = "test"
+"""The only split this stage reads. There is deliberately no option to choose another: the
+seed reported a "test" accuracy that it had measured on the training data."""
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+@reports_errors
+def main(
+    params: Annotated[Path, typer.Option(help="Params file; reads its `evaluate` section.")] = Path(
+        "params.yaml"
+    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder of prepared arrays; only X_test/y_test are read.")
+    ] = Path("data/prepared"),
+    model: Annotated[Path, typer.Option(help="Trained weights to score.")] = Path(
+        "data/model/weights.npz"
+    ),
+    metrics: Annotated[Path, typer.Option(help="Where to write the metrics JSON.")] = Path(
+        "reports/metrics.json"
+    ),
+    confusion: Annotated[
+        Path, typer.Option(help="Where to write one {actual, predicted} record per sample.")
+    ] = Path("reports/confusion.json"),
+    grid: Annotated[Path, typer.Option(help="Picture of the first test digits.")] = Path(
+        "reports/test_grid.png"
+    ),
+    worst: Annotated[Path, typer.Option(help="Picture of the worst mistakes.")] = Path(
+        "reports/worst.png"
+    ),
+) -> None:
+    """Score the network on the test split: metrics, confusion records and two pictures."""
+    config = load_section(params, "evaluate", EvaluateConfig)
+    network, _ = load_network(model)
+    X_784xm, y_true = load_prepared(data_dir, SPLIT)
+    proba_10xm = network.predict_proba(X_784xm)
+    y_pred = predicted_classes(proba_10xm)
+    scores = metrics_for_split(SPLIT, proba_10xm, y_true)
+    # Everything is computed before the first write, so a failure leaves the old reports whole.
+    grid_png = png_bytes(prediction_grid(X_784xm, y_pred, y_true, config.grid_count))
+    worst_png = png_bytes(worst_grid(X_784xm, proba_10xm, y_true, config.worst_count))
+    write_json_atomic(metrics, scores)
+    write_json_atomic(confusion, confusion_records(y_true, y_pred))
+    write_bytes_atomic(grid, grid_png)
+    write_bytes_atomic(worst, worst_png)
+    summary = scores[SPLIT]
+    note(
+        f"{SPLIT}: accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f} "
+        f"on {summary['samples']} samples"
+    )
+
+
+if __name__ == "__main__":
+    app()
