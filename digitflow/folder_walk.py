@@ -1,0 +1,188 @@
+"""Walking an input folder: every file under it that matches the patterns, in path order.
+
+Rules, documented for users in ``predict-folder --help``:
+
+- Files come out sorted by their path relative to the root, as POSIX strings compared
+  character by character. The walk is lazy yet globally sorted: siblings are visited in
+  order of ``name`` for files and ``name + "/"`` for folders, which is exactly the order of
+  the full relative paths (``a.png`` < ``a/b.png`` because ``.`` < ``/``).
+- Patterns are globs on the relative path, as ``pathlib`` reads them: ``*``, ``?`` and
+  ``[...]`` stay inside one path component, ``**`` spans any number of folders.
+  ``*.png`` matches only at the top level, ``**/*.png`` at any depth. Case-sensitive.
+- Hidden names (starting with ``.``) are skipped, files and folders alike: ``.git``,
+  ``.DS_Store``, editor swap files and our own temporary files are never digits.
+- Symlinks are skipped unless followed. When followed, a folder that links back to one of
+  its own ancestors is a loop: it is reported once through ``on_skip`` and not entered.
+- Paths in ``skip`` (the run's own outputs, found by file identity) are left out; a
+  skipped folder is not entered.
+- A file that cannot be predicted whatever its content (a dangling symlink, a FIFO or
+  device, a folder that cannot be listed) is still yielded, with ``problem`` saying why,
+  so that it becomes an error row instead of vanishing. An unreadable folder is yielded
+  as ``name/``.
+"""
+
+import os
+import re
+import stat
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+FileIdentity = tuple[int, int]
+"""(st_dev, st_ino): the same file whatever path reaches it."""
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    rel_path: str
+    """Relative to the walked root, POSIX separators; the sort and incremental key."""
+    path: Path
+    size_bytes: int
+    mtime_ns: int
+    problem: str = ""
+    """Why this entry cannot be read at all (empty for an ordinary file)."""
+
+
+def walk_files(
+    root: Path,
+    patterns: Collection[str] = ("**/*",),
+    *,
+    follow_symlinks: bool = False,
+    skip: Collection[Path] = (),
+    on_skip: Callable[[str], None] | None = None,
+) -> Iterator[FoundFile]:
+    """Yield the files under ``root`` that match any of ``patterns``, sorted by relative path.
+
+    ``root`` itself must be a listable folder (callers check it to report a fatal error).
+    """
+    matchers = [glob_regex(p) for p in patterns]
+    walker = _Walker(matchers, follow_symlinks, _identities(skip), on_skip or (lambda _: None))
+    root_stat = os.stat(root)
+    yield from walker.walk(Path(root), "", ancestors=frozenset({_identity(root_stat)}))
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a pathlib-style glob; match it against ``rel_path + "/"``.
+
+    Every component, ``**`` included, translates to a regex ending in ``/``, so ``**`` can
+    stand for zero folders without special cases.
+    """
+    parts = []
+    for component in pattern.strip("/").split("/"):
+        if component == "**":
+            parts.append("(?:[^/]+/)*")
+        else:
+            parts.append(_component_regex(component) + "/")
+    return re.compile("".join(parts))
+
+
+def _component_regex(component: str) -> str:
+    regex, i = [], 0
+    while i < len(component):
+        char = component[i]
+        close = component.find("]", i + 2) if char == "[" else -1
+        if char == "*":
+            regex.append("[^/]*")
+        elif char == "?":
+            regex.append("[^/]")
+        elif close != -1:
+            body = component[i + 1 : close]
+            negate = body.startswith("!")
+            body = re.sub(r"([\\^\[])", r"\\\1", body[1:] if negate else body)
+            regex.append(f"[{'^/' if negate else ''}{body}]")
+            i = close
+        else:
+            regex.append(re.escape(char))
+        i += 1
+    return "".join(regex)
+
+
+def _identity(st: os.stat_result) -> FileIdentity:
+    return (st.st_dev, st.st_ino)
+
+
+def _identities(paths: Collection[Path]) -> frozenset[FileIdentity]:
+    found = set()
+    for path in paths:
+        try:
+            found.add(_identity(os.stat(path)))
+        except OSError:
+            continue  # an output that does not exist yet cannot be inside the walk
+    return frozenset(found)
+
+
+class _Walker:
+    def __init__(
+        self,
+        matchers: list[re.Pattern[str]],
+        follow_symlinks: bool,
+        skip: frozenset[FileIdentity],
+        on_skip: Callable[[str], None],
+    ):
+        self.matchers = matchers
+        self.follow_symlinks = follow_symlinks
+        self.skip = skip
+        self.on_skip = on_skip
+
+    def walk(
+        self, folder: Path, rel_prefix: str, ancestors: frozenset[FileIdentity]
+    ) -> Iterator[FoundFile]:
+        try:
+            entries = self._sorted_entries(folder)
+        except OSError as exc:
+            yield FoundFile(rel_prefix, folder, 0, 0, f"cannot list folder: {_reason(exc)}")
+            return
+        for entry, entry_stat in entries:
+            rel_path = rel_prefix + entry.name
+            if isinstance(entry_stat, os.stat_result) and stat.S_ISDIR(entry_stat.st_mode):
+                yield from self._walk_subfolder(entry, entry_stat, rel_path, ancestors)
+            elif self.matches(rel_path):
+                yield _found_file(entry, entry_stat, rel_path)
+
+    def _walk_subfolder(self, entry, entry_stat, rel_path, ancestors) -> Iterator[FoundFile]:
+        identity = _identity(entry_stat)
+        if identity in ancestors:
+            self.on_skip(f"skipped {rel_path}/: a symlink loop back to one of its parents")
+            return
+        yield from self.walk(Path(entry.path), rel_path + "/", ancestors | {identity})
+
+    def matches(self, rel_path: str) -> bool:
+        return any(m.fullmatch(rel_path + "/") for m in self.matchers)
+
+    def _sorted_entries(self, folder: Path) -> list[tuple[os.DirEntry, os.stat_result | str]]:
+        """Entries to visit with their stat (or why it failed, e.g. a dangling symlink), in
+        the order that keeps the whole walk sorted by relative path."""
+        keyed = []
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                if entry.name.startswith(".") or (not self.follow_symlinks and entry.is_symlink()):
+                    continue
+                entry_stat = _stat_or_reason(entry)
+                is_stat = isinstance(entry_stat, os.stat_result)
+                if is_stat and _identity(entry_stat) in self.skip:
+                    continue
+                is_folder = is_stat and stat.S_ISDIR(entry_stat.st_mode)
+                keyed.append((entry.name + "/" if is_folder else entry.name, entry, entry_stat))
+        keyed.sort(key=lambda item: item[0])
+        return [(entry, entry_stat) for _, entry, entry_stat in keyed]
+
+
+def _stat_or_reason(entry: os.DirEntry) -> os.stat_result | str:
+    try:
+        return entry.stat(follow_symlinks=True)
+    except FileNotFoundError:
+        return "dangling symlink: its target does not exist"
+    except OSError as exc:
+        return f"cannot read: {_reason(exc)}"
+
+
+def _found_file(entry: os.DirEntry, entry_stat: os.stat_result | str, rel_path: str) -> FoundFile:
+    path = Path(entry.path)
+    if isinstance(entry_stat, str):
+        return FoundFile(rel_path, path, 0, 0, entry_stat)
+    problem = "" if stat.S_ISREG(entry_stat.st_mode) else "not a regular file"
+    return FoundFile(rel_path, path, entry_stat.st_size, entry_stat.st_mtime_ns, problem)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

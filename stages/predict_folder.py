@@ -1,0 +1,178 @@
+"""predict-folder stage: predict the digit in every image file under a folder.
+
+Writes one CSV row per file and a JSON summary. DVC runs it on ``predict_folder.input_dir``
+from params.yaml; people and cron run ``digitflow predict-folder`` on any folder.
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from digitflow.console import note, reports_errors, warn
+from digitflow.params import load_section
+from digitflow.predict import (
+    EXIT_SOME_FILES_FAILED,
+    Polarity,
+    PredictFolderConfig,
+    predict_folder,
+)
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+@reports_errors
+def main(
+    input_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder to predict, walked recursively (default: predict_folder.input_dir).",
+            show_default=False,
+        ),
+    ] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="Params file whose `predict_folder` section gives INPUT_DIR, --pattern, "
+            "--follow-symlinks, --polarity and --jobs when they are not on the command line. "
+            "(default: params.yaml if it exists, else built-in defaults)",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[Path, typer.Option(help="Trained weights.")] = Path("data/model/weights.npz"),
+    out: Annotated[Path, typer.Option(help="Predictions CSV, one row per file.")] = Path(
+        "data/predictions/predictions.csv"
+    ),
+    summary: Annotated[Path, typer.Option(help="Summary JSON (counts, speed).")] = Path(
+        "reports/predictions_summary.json"
+    ),
+    pattern: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Glob on the path relative to INPUT_DIR; repeat for several. `*` stays within "
+            "a folder, `**` spans folders: `*.png` is top level only, `**/*.png` any depth. "
+            "Case-sensitive (default: predict_folder.patterns, built-in **/*).",
+            show_default=False,
+        ),
+    ] = None,
+    follow_symlinks: Annotated[
+        bool | None,
+        typer.Option(
+            "--follow-symlinks/--no-follow-symlinks",
+            help="Follow symlinked files and folders (loops are detected and skipped); "
+            "without it symlinks are ignored (default: predict_folder.follow_symlinks).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Decoding processes: 0 = all cores, 1 = no worker processes "
+            "(default: predict_folder.jobs).",
+            show_default=False,
+        ),
+    ] = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental/--no-incremental",
+            help="Keep the rows of OUT whose file has the same size, mtime and model; decode "
+            "only new or changed files (and earlier errors). Rows of deleted files are dropped.",
+        ),
+    ] = False,
+    polarity: Annotated[
+        Polarity | None,
+        typer.Option(
+            help="Ink polarity; auto decides per image (default: predict_folder.polarity).",
+            show_default=False,
+        ),
+    ] = None,
+    debug_dir: Annotated[
+        Path | None,
+        typer.Option(help="Also save what the network saw as DEBUG_DIR/<relative path>.png."),
+    ] = None,
+    allow_file_errors: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 0 even when some files could not be read (they still get error rows "
+            "and are counted in the summary). dvc.yaml passes it: DVC fails a stage on any "
+            "non-zero exit.",
+        ),
+    ] = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds to wait for another run writing OUT (lock file OUT.lock); 0 = fail "
+            "at once.",
+        ),
+    ] = 0.0,
+) -> None:
+    """Predict the digit in every image file under INPUT_DIR into a CSV and a JSON summary.
+
+    Files are recognised by content, not extension; hidden files and folders (names
+    starting with a dot) and the run's own outputs are skipped. A file that cannot be read
+    becomes a row with status=error and the batch goes on.
+
+    An option given on the command line wins over the params file, which wins over the
+    built-in defaults.
+
+    Exit codes: 0 = every file predicted; 3 = some files could not be read (their rows say
+    why; both outputs written; 0 with --allow-file-errors); 1 = fatal, nothing written
+    (input folder missing or unreadable, model missing or invalid, previous OUT damaged in
+    incremental mode, another run holding the lock past --lock-timeout); 2 = bad command
+    line or params.
+    """
+    config = _config(params, input_dir, pattern, follow_symlinks, jobs, polarity)
+    result = predict_folder(
+        config,
+        model,
+        out,
+        summary,
+        incremental=incremental,
+        debug_dir=debug_dir,
+        lock_timeout_s=lock_timeout,
+    )
+    if result["files_total"] == 0:
+        warn(f"no files under {config.input_dir} match {', '.join(config.patterns)}")
+    failed = result["by_status"]["error"]
+    note(
+        f"{result['files_total']} files -> {out}: {result['processed']} predicted now, "
+        f"{result['reused']} kept, {failed} errors ({result['images_per_s']:.0f} images/s)"
+    )
+    if failed:
+        warn(f"{failed} files could not be read; see the rows with status=error in {out}")
+        if not allow_file_errors:
+            raise typer.Exit(EXIT_SOME_FILES_FAILED)
+
+
+def _config(
+    params: Path | None,
+    input_dir: Path | None,
+    patterns: list[str] | None,
+    follow_symlinks: bool | None,
+    jobs: int | None,
+    polarity: Polarity | None,
+) -> PredictFolderConfig:
+    """The params file's settings, overridden by whatever the command line gave."""
+    if params is None and not DEFAULT_PARAMS.exists():
+        config = PredictFolderConfig()
+    else:
+        config = load_section(params or DEFAULT_PARAMS, "predict_folder", PredictFolderConfig)
+    overrides = {
+        "input_dir": input_dir,
+        "patterns": tuple(patterns) if patterns else None,
+        "follow_symlinks": follow_symlinks,
+        "jobs": jobs,
+        "polarity": polarity,
+    }
+    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+if __name__ == "__main__":
+    app()
