@@ -1,0 +1,94 @@
+"""dvc.yaml tells DVC the truth: each stage lists the modules it runs and the params it reads."""
+
+import ast
+import dataclasses
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from digitflow.download import DownloadConfig
+from digitflow.params import load_section
+from digitflow.predict import PredictFolderConfig
+from digitflow.prepare import NormaliseConfig
+from digitflow.report import EvaluateConfig
+from digitflow.training import TrainConfig
+
+PROJECT = Path(__file__).resolve().parents[1]
+PIPELINE = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]
+PARAMS = yaml.safe_load((PROJECT / "params.yaml").read_text())
+
+
+def dep_paths(stage: dict) -> set[str]:
+    return {next(iter(d)) if isinstance(d, dict) else d for d in stage.get("deps", [])}
+
+
+def script_of(stage: dict) -> str:
+    words = shlex.split(stage["cmd"])
+    assert words[0] == "python", "stages run as `python stages/<stage>.py` so DVC can track them"
+    return words[1]
+
+
+def digitflow_imports(path: Path) -> set[str]:
+    """Paths of the digitflow modules that `path` imports, directly or through each other."""
+    found: set[str] = set()
+    pending = [path]
+    while pending:
+        tree = ast.parse(pending.pop().read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "digitflow" or parts[1:2] == ["stages"]:
+                    continue
+                module = PROJECT.joinpath(*parts).with_suffix(".py")
+                if module.is_file() and str(module.relative_to(PROJECT)) not in found:
+                    found.add(str(module.relative_to(PROJECT)))
+                    pending.append(module)
+    return found
+
+
+@pytest.mark.parametrize("name", list(PIPELINE))
+def test_stage_deps_list_its_script_and_every_module_it_imports(name):
+    stage = PIPELINE[name]
+    script = script_of(stage)
+    code_deps = {d for d in dep_paths(stage) if d.endswith(".py")}
+    assert code_deps == {script} | digitflow_imports(PROJECT / script)
+
+
+@pytest.mark.parametrize("name", list(PIPELINE))
+def test_stage_lists_exactly_the_keys_of_its_params_section(name):
+    stage = PIPELINE[name]
+    section = name.replace("-", "_")
+    listed = set(stage.get("params", []))
+    assert listed == {f"{section}.{key}" for key in PARAMS.get(section, {})}
+
+
+def test_stages_chain_download_to_predict_folder():
+    assert list(PIPELINE) == ["download", "normalise", "train", "evaluate", "predict-folder"]
+
+
+def test_metrics_live_in_git_so_metrics_diff_needs_no_pull():
+    for stage in PIPELINE.values():
+        for metric in stage.get("metrics", []):
+            assert next(iter(metric.values())).get("cache") is False
+
+
+@pytest.mark.parametrize(
+    ("section", "config_type"),
+    [
+        ("download", DownloadConfig),
+        ("normalise", NormaliseConfig),
+        ("train", TrainConfig),
+        ("evaluate", EvaluateConfig),
+        ("predict_folder", PredictFolderConfig),
+    ],
+)
+def test_params_yaml_spells_out_every_key_and_loads(section, config_type):
+    assert set(PARAMS[section]) == {f.name for f in dataclasses.fields(config_type)}
+    load_section(PROJECT / "params.yaml", section, config_type)
