@@ -132,11 +132,18 @@ class _Walker:
         except OSError as exc:
             yield FoundFile(rel_prefix, folder, 0, 0, f"cannot list folder: {_reason(exc)}")
             return
-        for entry, entry_stat in entries:
+        for entry, is_folder in entries:
             rel_path = rel_prefix + entry.name
-            if isinstance(entry_stat, os.stat_result) and stat.S_ISDIR(entry_stat.st_mode):
+            matched = self.matches(rel_path)
+            if not (is_folder or matched):
+                continue  # unmatched files are never stat'ed: a narrow pattern stays cheap
+            entry_stat = _stat_or_reason(entry)
+            is_stat = isinstance(entry_stat, os.stat_result)
+            if is_stat and _identity(entry_stat) in self.skip:
+                continue
+            if is_folder and is_stat:
                 yield from self._walk_subfolder(entry, entry_stat, rel_path, ancestors)
-            elif self.matches(rel_path):
+            elif matched:
                 yield _found_file(entry, entry_stat, rel_path)
 
     def _walk_subfolder(self, entry, entry_stat, rel_path, ancestors) -> Iterator[FoundFile]:
@@ -149,22 +156,26 @@ class _Walker:
     def matches(self, rel_path: str) -> bool:
         return any(m.fullmatch(rel_path + "/") for m in self.matchers)
 
-    def _sorted_entries(self, folder: Path) -> list[tuple[os.DirEntry, os.stat_result | str]]:
-        """Entries to visit with their stat (or why it failed, e.g. a dangling symlink), in
-        the order that keeps the whole walk sorted by relative path."""
+    def _sorted_entries(self, folder: Path) -> list[tuple[os.DirEntry, bool]]:
+        """Entries to visit, each with whether it is a folder, in the order that keeps the
+        whole walk sorted by relative path."""
         keyed = []
         with os.scandir(folder) as listing:
             for entry in listing:
                 if entry.name.startswith(".") or (not self.follow_symlinks and entry.is_symlink()):
                     continue
-                entry_stat = _stat_or_reason(entry)
-                is_stat = isinstance(entry_stat, os.stat_result)
-                if is_stat and _identity(entry_stat) in self.skip:
-                    continue
-                is_folder = is_stat and stat.S_ISDIR(entry_stat.st_mode)
-                keyed.append((entry.name + "/" if is_folder else entry.name, entry, entry_stat))
+                is_folder = _is_folder(entry)
+                keyed.append((entry.name + "/" if is_folder else entry.name, entry, is_folder))
         keyed.sort(key=lambda item: item[0])
-        return [(entry, entry_stat) for _, entry, entry_stat in keyed]
+        return [(entry, is_folder) for _, entry, is_folder in keyed]
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    """From the listing itself where the OS says (no stat call); a broken link is no folder."""
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:
+        return False
 
 
 def _stat_or_reason(entry: os.DirEntry) -> os.stat_result | str:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw
 
-from digitflow import images, predict
+from digitflow import folder_walk, images, predict
 from digitflow.errors import ParamsError
 from digitflow.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.folder_walk import walk_files
@@ -136,6 +136,19 @@ def test_patterns_are_globs_on_the_relative_path(tmp_path, patterns, expected):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     assert walked(tmp_path, patterns=patterns) == expected
+
+
+def test_files_a_pattern_excludes_are_never_stated(tmp_path, monkeypatch):
+    for name in ["keep.png", "a.txt", "b.txt", "sub/c.txt", "sub/keep.png"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    stated = []
+    real_stat = folder_walk._stat_or_reason
+    monkeypatch.setattr(
+        folder_walk, "_stat_or_reason", lambda entry: stated.append(entry.name) or real_stat(entry)
+    )
+    assert walked(tmp_path, patterns=("**/*.png",)) == ["keep.png", "sub/keep.png"]
+    assert sorted(stated) == ["keep.png", "keep.png", "sub"]
 
 
 def test_hidden_files_and_folders_are_skipped(tmp_path):
