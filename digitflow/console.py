@@ -8,7 +8,7 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from digitflow.errors import DigitflowError
+from digitflow.errors import DigitflowError, one_line
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +30,8 @@ def error(message: str) -> None:
 
 
 def _escape(message: str) -> str:
-    return message.replace("[", r"\[")
+    """One line (an OSError or a library may put newlines in a message), safe from markup."""
+    return one_line(message).replace("[", r"\[")
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -4,6 +4,13 @@ EXIT_FAILED = 1
 """A stage could not do its work (bad input, every source failed, a diverging run...)."""
 EXIT_USAGE = 2
 """Typer/Click's own code for a bad command line; bad params share it."""
+EXIT_SOME_FILES_FAILED = 3
+"""predict-folder: the batch finished, but some files could not be read (their rows say why)."""
+
+
+def one_line(text: str) -> str:
+    """Collapse newlines and runs of spaces: an error message or a CSV cell stays one line."""
+    return " ".join(text.split())
 
 
 class DigitflowError(Exception):

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitflow.digit_norm import mnist_digit
-from digitflow.errors import DigitflowError
+from digitflow.errors import DigitflowError, one_line
 from digitflow.paper import Polarity
 
 WORKING_SIDE_PX = 1024
@@ -161,4 +161,4 @@ def _unit_range(pixels: np.ndarray) -> np.ndarray:
 
 
 def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    return one_line(str(error)) or type(error).__name__

@@ -46,8 +46,6 @@ from digitflow.progress import count_progress, interactive
 
 CHUNK_FILES = 256
 """Files decoded per worker task and predicted per forward pass."""
-EXIT_SOME_FILES_FAILED = 3
-"""Exit code when every file has a row but some rows are errors (1 is a fatal error)."""
 
 
 @dataclass(frozen=True)

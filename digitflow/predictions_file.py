@@ -13,7 +13,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from digitflow.errors import DigitflowError
+from digitflow.errors import DigitflowError, one_line
 from digitflow.folder_walk import FoundFile
 
 DECIMALS = 6
@@ -78,11 +78,6 @@ def error_row(found: FoundFile, message: str, model: str) -> Row:
         "error",
         one_line(message),
     )
-
-
-def one_line(text: str) -> str:
-    """Collapse any newlines and runs of spaces: a CSV cell or log line stays one line."""
-    return " ".join(text.split())
 
 
 class PredictionsWriter:
