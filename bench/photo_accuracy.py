@@ -31,6 +31,8 @@ WEIGHTS = Path("/work/main/data/model/weights.npz")
 
 FINE_PEN = {"max_rotation_deg": 0, "pen_threshold": 0.85}
 """Strokes about 60% as wide as MNIST's: a fine pen on a big digit."""
+BOLD_FILLING = {"max_rotation_deg": 0, "height_fraction": (0.85, 1.0), "pen_threshold": 0.15}
+"""A marker's thick strokes on a digit that fills the picture: little paper shows."""
 
 Predict = Callable[[np.ndarray], np.ndarray]  # (784, m) float32 -> (m,) labels
 
@@ -60,6 +62,7 @@ def main() -> None:
         ("photos, rotation ±15°", {}),
         ("photos, upright", {"max_rotation_deg": 0}),
         ("photos, upright, fine pen", FINE_PEN),
+        ("photos, upright, bold marker filling the picture", BOLD_FILLING),
     ):
         with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
             paths, formats = _write_photos(X_784xm, rng, Path(folder), options)

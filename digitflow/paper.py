@@ -1,11 +1,15 @@
 """The paper under the ink: polarity, uneven background and grain of a grayscale picture.
 
-A coarse grid of cell medians follows lighting gradients, vignetting and paper tint; cells
-that are mostly ink are removed from it by a grey opening, so the model is of the paper alone.
-Subtracting it leaves the ink's signal, ink high, near zero on the paper.
-"""
+The paper is first modelled as a plane fitted to the picture's edge pixels (a digit touches
+the edges in a few places at most, however big and bold it is). Ink is the extreme that strays
+furthest from that plane, which gives the polarity; pixels more than half as far as that are
+taken for ink. A coarse grid of cells then follows lighting gradients, vignetting and paper
+tint: each cell's level and grain come from the paper side of its other pixels (the blurred
+edges of strokes are among them), and cells that are nearly all ink take the level of their
+neighbours. Subtracting the model leaves the ink's signal, ink high, near zero on the paper."""
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -16,8 +20,19 @@ Polarity = Literal["auto", "dark-on-light", "light-on-dark"]
 GRID_CELLS = 8
 """Cells along the picture's long side: fine enough for lighting, coarse next to strokes."""
 POLARITY_TAIL = (1 / 500, 8)
-"""Share of pixels, and at most this many, whose distance from the paper decides the polarity:
-ink is rare (a thin 1 in a big photo is a few dozen analysis pixels)."""
+"""Share of pixels, and at most this many, whose distance from the paper decides the polarity
+and the ink's contrast (a thin 1 in a big photo is a few dozen analysis pixels)."""
+EDGE_FIT_ROUNDS = 2
+OUTLIER_SPREADS = 3.0
+"""Edge pixels further from the fit than this many times the median distance are not paper."""
+INK_CUT = 0.5
+"""Pixels further from the edge plane than this share of the ink's contrast are ink."""
+PAPER_QUANTILES = (0.05, 0.25)
+"""Quantiles of a cell's remaining pixels, from the paper's side, read as paper (the rest may
+be the blurred edges of strokes): the level is found from the second, the grain from the gap
+between the two."""
+MIN_PAPER_SHARE = 0.1
+"""A cell with less paper than this share takes its level from its neighbours."""
 
 
 @dataclass(frozen=True)
@@ -53,80 +68,119 @@ class Paper:
 
 def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
     """Model the paper of a small (h, w) float32 picture in [0, 1]."""
-    medians, spreads, cell_px = _cell_statistics(small)
+    residual = small - _edge_plane(small)
+    dark_ink, light_ink = _strays(residual)
     if polarity == "auto":
-        polarity = _polarity(small, medians, cell_px)
-    ink_cells = medians if polarity == "light-on-dark" else 1.0 - medians
-    ink_cells = _bordered(_opening3x3(ink_cells), continue_slope=True)
-    middle = spreads.size // 2
-    noise = float(np.partition(spreads.ravel(), middle)[middle]) / 1.349  # median IQR / (IQR/σ)
-    return Paper(polarity, ink_cells.astype(np.float32), cell_px, noise)
+        polarity = "dark-on-light" if dark_ink > light_ink else "light-on-dark"
+    light = polarity == "light-on-dark"
+    ink = small if light else 1.0 - small
+    is_ink = (residual if light else -residual) > INK_CUT * (light_ink if light else dark_ink)
+    # Each cell's pixels in ink units, its ink moved to the end as +inf: the first ``count``
+    # sorted values are its paper.
+    ordered, cell_px = _sorted_cells(np.where(is_ink, np.inf, ink))
+    count = np.isfinite(ordered).sum(axis=-1)
+    known = count >= MIN_PAPER_SHARE * ordered.shape[-1]
+    if not known.any():  # ink everywhere by that measure: every pixel counts as paper
+        ordered = _sorted_cells(ink)[0]
+        count, known = np.full_like(count, ordered.shape[-1]), np.ones_like(known)
+    paper, count = ordered[known], count[known]  # (cells, cell²), (cells,)
+
+    def quantile(share: float) -> np.ndarray:
+        return paper[np.arange(len(paper)), (share * count).astype(int)]
+
+    outer, inner = (quantile(share) for share in PAPER_QUANTILES)
+    z_outer, z_inner = (NormalDist().inv_cdf(share) for share in PAPER_QUANTILES)
+    noise = _median(inner - outer) / (z_inner - z_outer)
+    levels = np.zeros(known.shape, dtype=np.float32)
+    levels[known] = inner - z_inner * noise  # the grain's mean, from its quantile
+    levels = _filled(levels, known)
+    return Paper(polarity, _bordered(levels), cell_px, noise)
 
 
-def _cell_statistics(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Median and interquartile range of each cell, (gh, gw) each, and the cell's side."""
+def _edge_plane(small: np.ndarray) -> np.ndarray:
+    """(h, w) plane fitted to the picture's edge pixels: by least squares to those near the
+    edges' median first, then to those near the previous plane (a bold digit may cover much
+    of one edge, and the plane must not tilt towards it)."""
+    height, width = small.shape
+    ys = np.arange(height, dtype=np.float32) - (height - 1) / 2
+    xs = np.arange(width, dtype=np.float32) - (width - 1) / 2
+    values = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    design = np.stack(
+        [
+            np.ones_like(values),
+            np.concatenate([np.full(width, ys[0]), np.full(width, ys[-1]), ys, ys]),
+            np.concatenate([xs, xs, np.full(height, xs[0]), np.full(height, xs[-1])]),
+        ],
+        axis=1,
+    )
+    fitted = np.full_like(values, _median(values))
+    for _ in range(EDGE_FIT_ROUNDS):
+        distance = np.abs(values - fitted)
+        near = distance <= OUTLIER_SPREADS * _median(distance) + 1e-6
+        weighted = design * near[:, None]
+        # Normal equations; the tiny ridge keeps a one-pixel-thin picture's slope at 0.
+        normal = weighted.T @ design + np.float32(1e-6) * np.eye(3, dtype=np.float32)
+        coefficients = np.linalg.solve(normal, weighted.T @ values)
+        fitted = design @ coefficients
+    level, slope_y, slope_x = coefficients.astype(np.float32)
+    return level + np.add.outer(slope_y * ys, slope_x * xs)
+
+
+def _median(values: np.ndarray) -> float:
+    """The middle value (the upper one of an even count): several times faster than np.median
+    on the short arrays here."""
+    middle = values.size // 2
+    return float(np.partition(values, middle)[middle])
+
+
+def _strays(residual: np.ndarray) -> tuple[float, float]:
+    """How far the darkest and the brightest pixels stray from the plane (both >= 0), each
+    ignoring the few most extreme pixels, which may be noise."""
+    flat = residual.ravel()
+    share, most = POLARITY_TAIL
+    k = min(max(1, min(int(flat.size * share), most)), (flat.size - 1) // 2)
+    ordered = np.partition(flat, [k, flat.size - 1 - k])
+    return max(0.0, -float(ordered[k])), max(0.0, float(ordered[flat.size - 1 - k]))
+
+
+def _sorted_cells(small: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each cell's pixels in ascending order, (gh, gw, cell²), and the cell's side."""
     height, width = small.shape
     cell = max(2, -(-max(height, width) // GRID_CELLS))
     rows, cols = -(-height // cell), -(-width // cell)
     padded = np.pad(small, ((0, rows * cell - height), (0, cols * cell - width)), mode="symmetric")
     cells = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    ordered = np.sort(cells, axis=-1)  # faster than a multi-rank partition of short rows
-    count = cells.shape[-1]
-    spread = ordered[..., (3 * count) // 4] - ordered[..., count // 4]
-    return ordered[..., count // 2], spread, cell
+    return np.sort(cells, axis=-1), cell  # faster than a multi-rank partition of short rows
 
 
-def _polarity(small: np.ndarray, medians: np.ndarray, cell_px: int) -> Polarity:
-    """Ink is the rare extreme: compare how far the darkest and the brightest pixels stray
-    from the paper, modelled as a plane through the cells' medians so that a lighting
-    gradient does not count (cells filled with ink tilt that plane only a little)."""
-    rows, cols = medians.shape
-    centre_y = np.arange(rows) - (rows - 1) / 2
-    centre_x = np.arange(cols) - (cols - 1) / 2
-    # On a full grid the plane's least-squares slopes are independent 1-D regressions.
-    slope_y = float(medians.mean(axis=1) @ centre_y) / max(float(centre_y @ centre_y), 1e-9)
-    slope_x = float(medians.mean(axis=0) @ centre_x) / max(float(centre_x @ centre_x), 1e-9)
-    ys = (np.arange(small.shape[0]) + 0.5) / cell_px - rows / 2
-    xs = (np.arange(small.shape[1]) + 0.5) / cell_px - cols / 2
-    plane = float(medians.mean()) + np.add.outer(slope_y * ys, slope_x * xs)
-    residual = (small - plane).ravel()
-    share, most = POLARITY_TAIL
-    k = min(max(1, min(int(residual.size * share), most)), (residual.size - 1) // 2)
-    ordered = np.partition(residual, [k, residual.size - 1 - k])
-    darkest, brightest = ordered[k], ordered[residual.size - 1 - k]
-    return "dark-on-light" if -darkest > brightest else "light-on-dark"
+def _filled(levels: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``levels`` with each unknown cell set, ring by ring, to the mean of its known
+    neighbours (``known`` has at least one cell)."""
+    levels, known = levels.copy(), known.copy()
+    while not known.all():
+        weights = _sum3x3(known.astype(np.float32))
+        reached = ~known & (weights > 0)
+        levels[reached] = _sum3x3(np.where(known, levels, 0.0))[reached] / weights[reached]
+        known |= reached
+    return levels
 
 
-def _opening3x3(cells: np.ndarray) -> np.ndarray:
-    """Grey opening (min then max over 3×3 neighbours): removes cells that are mostly ink
-    (high in ink units) while keeping smooth lighting ramps intact up to the grid's edges.
-    The min sees the edge cells repeated (so an inky edge cell cannot spread), the max sees
-    the eroded grid continued outwards (so a ramp's end is not taken for a peak)."""
-    eroded = _filter3x3(_bordered(cells, continue_slope=False), np.minimum)
-    return _filter3x3(_bordered(eroded, continue_slope=True), np.maximum)
+def _sum3x3(cells: np.ndarray) -> np.ndarray:
+    """Sum over each cell's 3×3 neighbourhood, zeros beyond the edges."""
+    padded = np.pad(cells, 1)
+    rows, cols = cells.shape
+    return sum(padded[dy : dy + rows, dx : dx + cols] for dy in range(3) for dx in range(3))
 
 
-def _filter3x3(cells: np.ndarray, reduce) -> np.ndarray:
-    """``reduce`` over each full 3×3 window: (h - 2, w - 2)."""
-    rows, cols = cells.shape[0] - 2, cells.shape[1] - 2
-    out = cells[1 : rows + 1, 1 : cols + 1]
-    for dy in range(3):
-        for dx in range(3):
-            out = reduce(out, cells[dy : dy + rows, dx : dx + cols])
-    return out
-
-
-def _bordered(cells: np.ndarray, continue_slope: bool) -> np.ndarray:
-    """The grid with one more cell on every side: a copy of the edge cell, or the edge's
-    slope continued (np.pad does the same, several times slower on a grid this small)."""
+def _bordered(cells: np.ndarray) -> np.ndarray:
+    """The grid with one more cell on every side continuing the edge's slope (a copy of the
+    edge cell where the grid is one cell thick); np.pad is several times slower here."""
     rows, cols = cells.shape
     out = np.empty((rows + 2, cols + 2), dtype=cells.dtype)
     out[1:-1, 1:-1] = cells
     inner = out[:, 1:-1]
-    slope_rows = continue_slope and rows >= 2
-    inner[0] = 2 * inner[1] - inner[2] if slope_rows else inner[1]
-    inner[-1] = 2 * inner[-2] - inner[-3] if slope_rows else inner[-2]
-    slope_cols = continue_slope and cols >= 2
-    out[:, 0] = 2 * out[:, 1] - out[:, 2] if slope_cols else out[:, 1]
-    out[:, -1] = 2 * out[:, -2] - out[:, -3] if slope_cols else out[:, -2]
+    inner[0] = 2 * inner[1] - inner[2] if rows >= 2 else inner[1]
+    inner[-1] = 2 * inner[-2] - inner[-3] if rows >= 2 else inner[-2]
+    out[:, 0] = 2 * out[:, 1] - out[:, 2] if cols >= 2 else out[:, 1]
+    out[:, -1] = 2 * out[:, -2] - out[:, -3] if cols >= 2 else out[:, -2]
     return out

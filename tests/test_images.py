@@ -160,6 +160,25 @@ def test_specks_of_dirt_do_not_stretch_the_bounding_box():
     assert_same_digit(normalise_digit(as_image(pixels)), reference())
 
 
+@pytest.mark.parametrize("light_on_dark", [False, True], ids=["ink on paper", "chalk on board"])
+@pytest.mark.parametrize("label", [0, 8])
+def test_a_bold_digit_filling_the_frame_is_read(label, light_on_dark):
+    """Most grid cells hold ink then, and thick strokes cover whole cells: the polarity and
+    the paper must still be found from what shows between and around them."""
+    ink = draw_digit(label, np.random.default_rng(0), 90, (0.22, 0.22))
+    noise = np.random.default_rng(1).normal(0, 0.02, (92, 100))
+    filled = picture(ink, canvas=(92, 100), at=(1, 5), light_on_dark=light_on_dark) + noise
+    roomy = picture(ink, canvas=(300, 320), at=(100, 120))
+    assert_same_digit(normalise_digit(as_image(filled)), normalise_digit(as_image(roomy)), 0.04)
+
+
+def test_a_soft_shadow_over_half_the_paper_is_not_ink():
+    cols = np.arange(200) / 200
+    shadow = 1 - 0.5 / (1 + np.exp(-(cols - 0.5) / 0.03))  # half as bright right of the middle
+    pixels = picture(digit_ink(), lighting=np.broadcast_to(shadow, (160, 200)))
+    assert_same_digit(normalise_digit(as_image(pixels)), reference())
+
+
 def test_a_stroke_lifted_off_the_digit_is_kept():
     ink = digit_ink(5)
     rows = np.arange(ink.shape[0])[:, None]
