@@ -7,6 +7,7 @@ temporary file that replaces the output only when every row is written.
 """
 
 import functools
+import hashlib
 import io
 import itertools
 import multiprocessing
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitflow import images
+from digitflow import digit_norm, images, ink_components, mlp, paper
 from digitflow.atomic import atomic_path, write_bytes_atomic, write_json_atomic
 from digitflow.console import note, warn
 from digitflow.errors import DigitflowError
@@ -46,6 +47,11 @@ from digitflow.progress import count_progress, interactive
 
 CHUNK_FILES = 256
 """Files decoded per worker task and predicted per forward pass."""
+READING_CODE: tuple[Path, ...] = tuple(
+    Path(module.__file__) for module in (images, digit_norm, paper, ink_components, mlp)
+)
+"""The code that turns a file into probabilities: rows made by another version of it are
+stale, like rows made by other weights."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,16 @@ def _check_input_folder(input_dir: Path) -> None:
 
 def _load_model(model_path: Path) -> tuple[Network, str]:
     network, _ = load_network(model_path)
-    return network, network_fingerprint(model_path)
+    return network, predictor_id(model_path)
+
+
+def predictor_id(model_path: Path) -> str:
+    """16 hex digits identifying the weights file and the reading code (``READING_CODE``):
+    the predictions' ``model`` column, which ``--incremental`` compares."""
+    digest = hashlib.sha256(network_fingerprint(model_path).encode())
+    for path in READING_CODE:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class _Batch:

@@ -20,12 +20,13 @@ from digitflow.errors import ParamsError
 from digitflow.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.folder_walk import walk_files
 from digitflow.mlp import Network, init_network
-from digitflow.model_io import ModelFormatError, network_fingerprint, save_network
+from digitflow.model_io import ModelFormatError, save_network
 from digitflow.predict import (
     DecodingWorkerDied,
     InputFolderError,
     PredictFolderConfig,
     predict_folder,
+    predictor_id,
 )
 from digitflow.predictions_file import COLUMNS, PROBABILITY_COLUMNS, PredictionsFileError
 
@@ -245,7 +246,7 @@ def test_rows_hold_path_probabilities_model_and_file_identity(tmp_path, model):
         assert float(row["confidence"]) == probabilities.max()
         stat = (folder / path).stat()
         assert (int(row["size_bytes"]), int(row["mtime_ns"])) == (stat.st_size, stat.st_mtime_ns)
-        assert (row["model"], row["status"], row["error"]) == (network_fingerprint(model), "ok", "")
+        assert (row["model"], row["status"], row["error"]) == (predictor_id(model), "ok", "")
 
 
 def test_summary_counts_files_by_status_and_digit(tmp_path, model):
@@ -260,7 +261,7 @@ def test_summary_counts_files_by_status_and_digit(tmp_path, model):
     predicted = rows(tmp_path)["predicted"].value_counts()
     assert all(result["by_digit"][digit] == count for digit, count in predicted.items() if digit)
     assert (result["processed"], result["reused"]) == (4, 0)
-    assert result["model"] == network_fingerprint(model)
+    assert result["model"] == predictor_id(model)
     assert result["elapsed_s"] >= 0 and result["images_per_s"] >= 0
 
 
@@ -429,7 +430,22 @@ def test_incremental_run_redecodes_everything_for_a_new_model(tmp_path, model, d
     decode_count.clear()
     run(folder, new_model, tmp_path, incremental=True)
     assert len(decode_count) == 2
-    assert set(rows(tmp_path)["model"]) == {network_fingerprint(new_model)}
+    assert set(rows(tmp_path)["model"]) == {predictor_id(new_model)}
+
+
+def test_incremental_run_redecodes_everything_when_the_reading_code_changes(
+    tmp_path, model, decode_count, monkeypatch
+):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path, incremental=True)
+    before = predictor_id(model)
+    changed_module = tmp_path / "paper.py"  # stands for an upgraded reading module
+    changed_module.write_text(predict.READING_CODE[0].read_text() + "\n# changed\n")
+    monkeypatch.setattr(predict, "READING_CODE", (changed_module, *predict.READING_CODE[1:]))
+    decode_count.clear()
+    result = run(folder, model, tmp_path, incremental=True)
+    assert len(decode_count) == 2 and result["reused"] == 0
+    assert set(rows(tmp_path)["model"]) == {predictor_id(model)} != {before}
 
 
 def test_incremental_run_drops_rows_of_deleted_files(tmp_path, model):
