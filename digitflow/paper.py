@@ -22,9 +22,9 @@ GRID_CELLS = 8
 POLARITY_TAIL = (1 / 500, 8)
 """Share of pixels, and at most this many, whose distance from the paper decides the polarity
 and the ink's contrast (a thin 1 in a big photo is a few dozen analysis pixels)."""
-EDGE_FIT_ROUNDS = 2
 OUTLIER_SPREADS = 3.0
-"""Edge pixels further from the fit than this many times the median distance are not paper."""
+"""Edge pixels further from the edges' median than this many times the median distance are
+not paper (ink where the digit touches an edge)."""
 INK_CUT = 0.5
 """Pixels further from the edge plane than this share of the ink's contrast are ink."""
 PAPER_QUANTILES = (0.05, 0.25)
@@ -98,13 +98,14 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
 
 
 def _edge_plane(small: np.ndarray) -> np.ndarray:
-    """(h, w) plane fitted to the picture's edge pixels: by least squares to those near the
-    edges' median first, then to those near the previous plane (a bold digit may cover much
-    of one edge, and the plane must not tilt towards it)."""
+    """(h, w) plane fitted by least squares to the edge pixels near the edges' median: a
+    bold digit may cover much of one edge, and the plane must not tilt towards it."""
     height, width = small.shape
     ys = np.arange(height, dtype=np.float32) - (height - 1) / 2
     xs = np.arange(width, dtype=np.float32) - (width - 1) / 2
     values = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    distance = np.abs(values - _median(values))
+    near = distance <= OUTLIER_SPREADS * _median(distance) + 1e-6
     design = np.stack(
         [
             np.ones_like(values),
@@ -113,16 +114,10 @@ def _edge_plane(small: np.ndarray) -> np.ndarray:
         ],
         axis=1,
     )
-    fitted = np.full_like(values, _median(values))
-    for _ in range(EDGE_FIT_ROUNDS):
-        distance = np.abs(values - fitted)
-        near = distance <= OUTLIER_SPREADS * _median(distance) + 1e-6
-        weighted = design * near[:, None]
-        # Normal equations; the tiny ridge keeps a one-pixel-thin picture's slope at 0.
-        normal = weighted.T @ design + np.float32(1e-6) * np.eye(3, dtype=np.float32)
-        coefficients = np.linalg.solve(normal, weighted.T @ values)
-        fitted = design @ coefficients
-    level, slope_y, slope_x = coefficients.astype(np.float32)
+    weighted = design * near[:, None]
+    # Normal equations; the tiny ridge keeps a one-pixel-thin picture's slope at 0.
+    normal = weighted.T @ design + np.float32(1e-6) * np.eye(3, dtype=np.float32)
+    level, slope_y, slope_x = np.linalg.solve(normal, weighted.T @ values).astype(np.float32)
     return level + np.add.outer(slope_y * ys, slope_x * xs)
 
 
