@@ -1,10 +1,11 @@
-"""Data augmentation for 28x28 digits: random shifts and elastic distortions, whole batches.
+"""Data augmentation for 28x28 digits: random shifts, rotations and elastic distortions.
 
 Batches are samples-major, ``(batch, 784)``, as in the training loop. Every random draw
 comes from the generator passed in. Elastic distortion follows Simard et al. (2003): a random
 displacement field per image, uniform noise smoothed by a Gaussian of ``sigma`` pixels and
-scaled by ``alpha``, applied with bilinear interpolation. A shift is added to the same field,
-so both cost one resampling.
+scaled by ``alpha``, applied with bilinear interpolation. A rotation about the frame's centre
+(photos are rarely held perfectly upright) and a shift are added to the same field, so all
+three cost one resampling; shifts alone move whole pixels, with no resampling.
 
 The smoothed noise is drawn directly in the few directions the blur lets through: for
 ``B = G / 3**0.25`` (the blur matrix scaled to uniform(-1, 1)'s variance 1/3), ``B @ N @ B.T``
@@ -21,23 +22,38 @@ SIDE = 28
 class Augmenter:
     """Distorts batches in place; ``active`` is False when every option is off."""
 
-    def __init__(self, shift_px: int = 0, elastic_alpha: float = 0.0, elastic_sigma: float = 4.0):
+    def __init__(
+        self,
+        shift_px: int = 0,
+        rotate_deg: float = 0.0,
+        elastic_alpha: float = 0.0,
+        elastic_sigma: float = 4.0,
+    ):
         self.shift_px = shift_px
+        self.rotate_rad = np.radians(rotate_deg)
         self.field_basis = field_basis(elastic_alpha, elastic_sigma) if elastic_alpha else None
 
     @property
     def active(self) -> bool:
-        return self.shift_px > 0 or self.field_basis is not None
+        return self.shift_px > 0 or self.rotate_rad > 0 or self.field_basis is not None
 
     def __call__(self, X_bx784: np.ndarray, rng: np.random.Generator) -> None:
         batch = X_bx784.shape[0]
         k = self.shift_px
         dy = rng.integers(-k, k + 1, size=batch) if k else np.zeros(batch, dtype=np.int64)
         dx = rng.integers(-k, k + 1, size=batch) if k else np.zeros(batch, dtype=np.int64)
-        if self.field_basis is None:
+        if self.rotate_rad == 0 and self.field_basis is None:
             X_bx784[:] = shift_images(X_bx784, dy, dx)
             return
-        field_y, field_x = self.displacement_fields(batch, rng)
+        if self.field_basis is None:
+            zeros = np.zeros((batch, SIDE, SIDE), dtype=np.float32)
+            field_y, field_x = zeros, zeros.copy()
+        else:
+            field_y, field_x = self.displacement_fields(batch, rng)
+        if self.rotate_rad:
+            turn_y, turn_x = rotation_fields(rng.uniform(-self.rotate_rad, self.rotate_rad, batch))
+            field_y += turn_y
+            field_x += turn_x
         grid = np.arange(SIDE, dtype=np.float32)
         # The pixel at (i, j) is read from (i + field - shift): content moves by +shift.
         field_y += grid[:, None] - dy[:, None, None].astype(np.float32)
@@ -57,6 +73,17 @@ class Augmenter:
         half_t = np.ascontiguousarray(half.transpose(0, 2, 1)).reshape(-1, rank)
         fields = (half_t @ basis.T).reshape(2, batch, SIDE, SIDE)
         return fields[0], fields[1]
+
+
+def rotation_fields(angles_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Displacements (batch, 28, 28) in y and x that turn each image by its angle about the
+    frame's centre (positive: clockwise as displayed, y pointing down)."""
+    centred = np.arange(SIDE, dtype=np.float32) - (SIDE - 1) / 2
+    cos = np.cos(angles_rad).astype(np.float32)[:, None, None]
+    sin = np.sin(angles_rad).astype(np.float32)[:, None, None]
+    y, x = centred[None, :, None], centred[None, None, :]
+    # Output pixel (y, x) reads the source turned back: R(angle) applied to (y, x).
+    return cos * y - sin * x - y, sin * y + cos * x - x
 
 
 def field_basis(alpha: float, sigma: float, kept_energy: float = 0.9999) -> np.ndarray:

@@ -66,6 +66,8 @@ class TrainConfig:
     """Stop after this many epochs without a better val accuracy; null: run every epoch."""
     shift_px: int = 1
     """Augmentation: shift each training image by up to this many pixels each way."""
+    rotate_deg: float = 10.0
+    """Augmentation: turn each training image by up to this many degrees each way."""
     elastic_alpha: float = 0.0
     """Augmentation: elastic distortion strength in pixels (0: off); Simard et al. use 34."""
     elastic_sigma: float = 4.0
@@ -87,6 +89,7 @@ class TrainConfig:
             ("epochs", self.epochs >= 1, ">= 1"),
             ("patience", self.patience is None or self.patience >= 1, ">= 1 or null"),
             ("shift_px", 0 <= self.shift_px <= 8, "in [0, 8]"),
+            ("rotate_deg", 0 <= self.rotate_deg <= 45, "in [0, 45]"),
             ("elastic_alpha", self.elastic_alpha >= 0, ">= 0"),
             ("elastic_sigma", self.elastic_sigma > 0, "> 0"),
             ("seed", self.seed >= 0, ">= 0"),
@@ -102,6 +105,7 @@ class TrainConfig:
         ignored = ["batch_size"]
         ignored += ["schedule"] if self.schedule != "constant" else []
         ignored += ["shift_px"] if self.shift_px else []
+        ignored += ["rotate_deg"] if self.rotate_deg else []
         ignored += ["elastic_alpha"] if self.elastic_alpha else []
         return ignored
 
@@ -218,7 +222,9 @@ class _Stepper:
         )
         if not self.full_batch:
             self.batch_rows = np.empty((batch_size, INPUT_SIZE), dtype=np.float32)
-            self.augmenter = Augmenter(config.shift_px, config.elastic_alpha, config.elastic_sigma)
+            self.augmenter = Augmenter(
+                config.shift_px, config.rotate_deg, config.elastic_alpha, config.elastic_sigma
+            )
 
     def epoch(
         self, epoch: int, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator

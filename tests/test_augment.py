@@ -1,9 +1,15 @@
-"""Shifts and elastic distortions of (batch, 784) digit batches."""
+"""Shifts, rotations and elastic distortions of (batch, 784) digit batches."""
 
 import numpy as np
 import pytest
 
-from digitflow.augment import Augmenter, gaussian_smoother, sample_bilinear, shift_images
+from digitflow.augment import (
+    Augmenter,
+    gaussian_smoother,
+    rotation_fields,
+    sample_bilinear,
+    shift_images,
+)
 
 
 def one_pixel_batch(row: int, col: int, batch: int = 1) -> np.ndarray:
@@ -67,6 +73,8 @@ def test_gaussian_smoother_rows_sum_to_one_away_from_the_border():
         {"shift_px": 2},
         {"elastic_alpha": 34.0, "elastic_sigma": 4.0},
         {"shift_px": 1, "elastic_alpha": 8.0},
+        {"rotate_deg": 15.0},
+        {"shift_px": 1, "rotate_deg": 10.0, "elastic_alpha": 8.0},
     ],
 )
 def test_augmentation_keeps_shape_dtype_and_range_and_changes_images(options):
@@ -80,7 +88,7 @@ def test_augmentation_keeps_shape_dtype_and_range_and_changes_images(options):
 
 def test_augmentation_is_determined_by_the_generator():
     first, second, other = random_batch(), random_batch(), random_batch()
-    augmenter = Augmenter(shift_px=2, elastic_alpha=34.0, elastic_sigma=4.0)
+    augmenter = Augmenter(shift_px=2, rotate_deg=10.0, elastic_alpha=34.0, elastic_sigma=4.0)
     augmenter(first, np.random.default_rng(7))
     augmenter(second, np.random.default_rng(7))
     augmenter(other, np.random.default_rng(8))
@@ -95,6 +103,42 @@ def test_shift_only_augmentation_moves_whole_pixels_within_range():
     assert (images.sum(axis=(1, 2)) == 1.0).all()
     rows, cols = np.nonzero(images)[1:]
     assert set(rows - 14) == {-2, -1, 0, 1, 2} and set(cols - 14) == {-2, -1, 0, 1, 2}
+
+
+def bar_angles_deg(images: np.ndarray) -> np.ndarray:
+    """Each image's ink direction from vertical in degrees, from its second moments
+    (positive: the top leans right, i.e. the bar turned clockwise as displayed)."""
+    rows, cols = np.indices((28, 28), dtype=np.float64)
+    mass = images.sum(axis=(1, 2))
+    y = (images * rows).sum(axis=(1, 2)) / mass
+    x = (images * cols).sum(axis=(1, 2)) / mass
+    dy, dx = rows - y[:, None, None], cols - x[:, None, None]
+    syy, sxx = (images * dy**2).sum(axis=(1, 2)), (images * dx**2).sum(axis=(1, 2))
+    sxy = (images * dx * dy).sum(axis=(1, 2))
+    return -np.degrees(0.5 * np.arctan2(2 * sxy, syy - sxx))
+
+
+def test_rotation_turns_each_image_by_up_to_the_limit_about_the_centre():
+    bars = np.zeros((400, 28, 28), dtype=np.float32)
+    bars[:, 6:22, 13:15] = 1.0  # a vertical bar through the frame's centre
+    X = bars.reshape(400, 784)
+    Augmenter(rotate_deg=15.0)(X, np.random.default_rng(5))
+    images = X.reshape(400, 28, 28)
+    angles = bar_angles_deg(images)
+    assert np.abs(angles).max() <= 15.5
+    assert angles.min() < -12 and angles.max() > 12  # both ways, out to the limit
+    centre = np.array([(images[i] * np.indices((28, 28))).sum(axis=(1, 2)) for i in range(400)])
+    np.testing.assert_allclose(centre / images.sum(axis=(1, 2))[:, None], 13.5, atol=0.1)
+    np.testing.assert_allclose(images.sum(axis=(1, 2)), 32.0, rtol=0.02)  # ink is kept
+
+
+def test_rotation_fields_turn_clockwise_for_positive_angles():
+    bar = np.zeros((1, 28, 28), dtype=np.float32)
+    bar[0, 6:22, 13:15] = 1.0
+    field_y, field_x = rotation_fields(np.radians([20.0]))
+    grid = np.arange(28, dtype=np.float32)
+    turned = sample_bilinear(bar.reshape(1, 784), field_y + grid[:, None], field_x + grid)
+    assert bar_angles_deg(turned.reshape(1, 28, 28))[0] == pytest.approx(20.0, abs=1.0)
 
 
 def test_elastic_fields_have_the_spread_and_smoothness_of_blurred_uniform_noise():
@@ -116,3 +160,4 @@ def test_elastic_fields_have_the_spread_and_smoothness_of_blurred_uniform_noise(
 def test_no_options_means_inactive():
     assert not Augmenter().active
     assert Augmenter(shift_px=1).active and Augmenter(elastic_alpha=1.0).active
+    assert Augmenter(rotate_deg=5.0).active

@@ -20,7 +20,9 @@ from digitflow.training import (
     train,
 )
 
-TINY = TrainConfig(hidden=(16,), optimizer="momentum", lr=0.05, batch_size=32, epochs=4, shift_px=0)
+TINY = TrainConfig(
+    hidden=(16,), optimizer="momentum", lr=0.05, batch_size=32, epochs=4, shift_px=0, rotate_deg=0.0
+)
 
 
 def synthetic_digits(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +69,16 @@ def test_gd_takes_one_full_batch_step_per_epoch(data):
 
 def test_gd_is_the_seeds_method_whatever_the_schedule_and_augmentation(data):
     plain = dataclasses.replace(TINY, optimizer="gd", schedule="constant", epochs=2)
-    dressed = dataclasses.replace(plain, schedule="cosine", shift_px=2, elastic_alpha=30.0)
-    assert dressed.ignored_keys() == ["batch_size", "schedule", "shift_px", "elastic_alpha"]
+    dressed = dataclasses.replace(
+        plain, schedule="cosine", shift_px=2, rotate_deg=5.0, elastic_alpha=30.0
+    )
+    assert dressed.ignored_keys() == [
+        "batch_size",
+        "schedule",
+        "shift_px",
+        "rotate_deg",
+        "elastic_alpha",
+    ]
     assert TINY.ignored_keys() == []
     first, second = train(*data, plain).network, train(*data, dressed).network
     np.testing.assert_array_equal(first.weights[0], second.weights[0])
@@ -84,7 +94,9 @@ def test_history_has_one_entry_per_epoch_and_on_epoch_sees_each(data):
 
 
 def test_same_config_and_seed_give_bit_identical_weight_files(tmp_path, data):
-    config = dataclasses.replace(TINY, shift_px=1, elastic_alpha=8.0, weight_decay=1e-4)
+    config = dataclasses.replace(
+        TINY, shift_px=1, rotate_deg=10.0, elastic_alpha=8.0, weight_decay=1e-4
+    )
     paths = [tmp_path / "first.npz", tmp_path / "second.npz"]
     for path in paths:
         result = train(*data, config)
@@ -171,6 +183,8 @@ def test_config_loads_from_params_yaml_with_hidden_as_tuple(tmp_path):
         ("epochs", 0),
         ("patience", 0),
         ("shift_px", -1),
+        ("rotate_deg", -1.0),
+        ("rotate_deg", 90.0),
         ("elastic_alpha", -1.0),
         ("elastic_sigma", 0.0),
         ("weight_decay", -0.1),
