@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitflow import digit_norm, images, ink_components, mlp, paper
+from digitflow import digit_norm, errors, images, ink_components, mlp, paper
 from digitflow.atomic import atomic_path, write_bytes_atomic, write_json_atomic
 from digitflow.console import note, warn
 from digitflow.errors import DigitflowError
@@ -48,10 +48,10 @@ from digitflow.progress import count_progress, interactive
 CHUNK_FILES = 256
 """Files decoded per worker task and predicted per forward pass."""
 READING_CODE: tuple[Path, ...] = tuple(
-    Path(module.__file__) for module in (images, digit_norm, paper, ink_components, mlp)
+    Path(module.__file__) for module in (images, digit_norm, paper, ink_components, errors, mlp)
 )
-"""The code that turns a file into probabilities: rows made by another version of it are
-stale, like rows made by other weights."""
+"""The code that turns a file into probabilities (images and mlp, and what they import): rows
+made by another version of it are stale, like rows made by other weights."""
 
 
 @dataclass(frozen=True)

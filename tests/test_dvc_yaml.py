@@ -10,7 +10,7 @@ import yaml
 
 from digitflow.download import DownloadConfig
 from digitflow.params import load_section
-from digitflow.predict import PredictFolderConfig
+from digitflow.predict import READING_CODE, PredictFolderConfig
 from digitflow.prepare import NormaliseConfig
 from digitflow.report import EvaluateConfig
 from digitflow.training import TrainConfig
@@ -51,6 +51,13 @@ def digitflow_imports(path: Path) -> set[str]:
                     found.add(str(module.relative_to(PROJECT)))
                     pending.append(module)
     return found
+
+
+def test_predictions_identify_every_module_a_picture_passes_through():
+    """--incremental reuses a row only while READING_CODE is unchanged."""
+    readers = {"digitflow/images.py", "digitflow/mlp.py"}
+    expected = readers.union(*(digitflow_imports(PROJECT / module) for module in readers))
+    assert {str(path.relative_to(PROJECT)) for path in READING_CODE} == expected
 
 
 @pytest.mark.parametrize("name", list(PIPELINE))
