@@ -1,16 +1,19 @@
 """How close does reading a photo of a digit get to the network's accuracy on clean MNIST?
 
 Builds photo-like pictures of MNIST *test* digits (digitflow.photos: paper, lighting, 40-400 px
-canvases, placement, scale, rotation, blur, noise; every format of PHOTO_FORMATS in turn),
+canvases, placement, scale, rotation, blur, noise; every format of PHOTO_FORMATS in turn) in
+four styles (turned up to ±15°; upright; a fine pen; a bold marker filling the picture),
 writes them to a temporary folder, reads them back with ``read_digit`` and with the seed
 notebook's method (grayscale, resize the whole picture to 28×28, invert), and prints accuracy
-against the clean 28×28 digits, per format, and the time per picture.
+against the clean 28×28 digits, per format, and the time per picture. Then the same for
+digits drawn with pen strokes, a stand-in for writers MNIST never saw.
 
 The model is data/model/weights.npz (or --weights) when digitflow.model_io and that file exist;
 otherwise a throwaway one-hidden-layer network is trained here on /tmp/mnist_prepared (bench
 code only).
 
     .venv/bin/python bench/photo_accuracy.py --count 2000
+    .venv/bin/python bench/photo_accuracy.py --count 10000   # the whole test set, ~10 min
 """
 
 import argparse
@@ -24,7 +27,7 @@ from PIL import Image
 
 from digitflow import digit_norm
 from digitflow.images import ImageError, normalise_digit, open_image
-from digitflow.photos import PHOTO_FORMATS, write_photo
+from digitflow.photos import PHOTO_FORMATS, draw_digit, write_photo
 
 PREPARED = Path("/tmp/mnist_prepared")
 WEIGHTS = Path("/work/main/data/model/weights.npz")
@@ -58,6 +61,7 @@ def main() -> None:
     print("same digits turned ±15° and re-framed, no photo (rotation's own cost): ", end="")
     print(f"{_accuracy(predict(turned), y):.2%}\n")
 
+    digits = [X_784xm[:, i].reshape(28, 28) for i in range(y.size)]
     for title, options in (
         ("photos, rotation ±15°", {}),
         ("photos, upright", {"max_rotation_deg": 0}),
@@ -65,20 +69,38 @@ def main() -> None:
         ("photos, upright, bold marker filling the picture", BOLD_FILLING),
     ):
         with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
-            paths, formats = _write_photos(X_784xm, rng, Path(folder), options)
+            paths, formats = _write_photos(digits, rng, Path(folder), options)
             _compare(title, paths, formats, y, predict, clean_pred)
             if options is FINE_PEN:
                 print(
                     f"  without the stroke-width step: {_without_stroke_step(paths, y, predict)}\n"
                 )
 
+    # Not MNIST's writers: digits drawn with pen strokes (digitflow.photos.draw_digit); their
+    # "clean" reading is the drawing itself, read without any photo effects.
+    drawn_y = rng.integers(0, 10, size=args.count)
+    drawn = [draw_digit(int(label), rng) for label in drawn_y]
+    clean_drawn = np.stack(
+        [normalise_digit(Image.fromarray(ink), "light-on-dark").ravel() for ink in drawn], axis=1
+    )
+    with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
+        paths, formats = _write_photos(drawn, rng, Path(folder), {})
+        _compare(
+            "drawn digits (not MNIST's writers), photos, rotation ±15°",
+            paths,
+            formats,
+            drawn_y,
+            predict,
+            predict(clean_drawn),
+        )
 
-def _write_photos(X_784xm, rng, folder: Path, options) -> tuple[list[Path], list[str]]:
+
+def _write_photos(digits, rng, folder: Path, options) -> tuple[list[Path], list[str]]:
     names = list(PHOTO_FORMATS)
-    formats = [names[i % len(names)] for i in range(X_784xm.shape[1])]
+    formats = [names[i % len(names)] for i in range(len(digits))]
     paths = [
-        write_photo(X_784xm[:, i].reshape(28, 28), rng, folder, f"{i:05d}", fmt, **options)
-        for i, fmt in enumerate(formats)
+        write_photo(ink, rng, folder, f"{i:05d}", fmt, **options)
+        for i, (ink, fmt) in enumerate(zip(digits, formats, strict=True))
     ]
     return paths, formats
 
