@@ -6,7 +6,8 @@ furthest from that plane, which gives the polarity; pixels more than half as far
 taken for ink. A coarse grid of cells then follows lighting gradients, vignetting and paper
 tint: each cell's level and grain come from the paper side of its other pixels (the blurred
 edges of strokes are among them), and cells that are nearly all ink take the level of their
-neighbours. Subtracting the model leaves the ink's signal, ink high, near zero on the paper."""
+neighbours. Subtracting the model leaves the ink's signal, ink high, near zero on the paper.
+"""
 
 from dataclasses import dataclass
 from statistics import NormalDist
