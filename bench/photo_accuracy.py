@@ -8,9 +8,8 @@ notebook's method (grayscale, resize the whole picture to 28×28, invert), and p
 against the clean 28×28 digits, per format, and the time per picture. Then the same for
 digits drawn with pen strokes, a stand-in for writers MNIST never saw.
 
-The model is data/model/weights.npz (or --weights) when digitflow.model_io and that file exist;
-otherwise a throwaway one-hidden-layer network is trained here on /tmp/mnist_prepared (bench
-code only).
+The model is data/model/weights.npz (or --weights) and the digits come from data/prepared (or
+--data-dir): run ``dvc repro`` first.
 
     .venv/bin/python bench/photo_accuracy.py --count 2000
     .venv/bin/python bench/photo_accuracy.py --count 10000   # the whole test set, ~10 min
@@ -27,10 +26,12 @@ from PIL import Image
 
 from digitflow import digit_norm
 from digitflow.images import ImageError, normalise_digit, open_image
+from digitflow.model_io import load_network
 from digitflow.photos import PHOTO_FORMATS, draw_digit, write_photo
 
-PREPARED = Path("/tmp/mnist_prepared")
-WEIGHTS = Path("/work/main/data/model/weights.npz")
+PROJECT = Path(__file__).resolve().parents[1]
+PREPARED = PROJECT / "data/prepared"
+WEIGHTS = PROJECT / "data/model/weights.npz"
 
 FINE_PEN = {"max_rotation_deg": 0, "pen_threshold": 0.85}
 """Strokes about 60% as wide as MNIST's: a fine pen on a big digit."""
@@ -44,13 +45,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000, help="Photos per style.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--weights", type=Path, default=WEIGHTS, help="Trained model, if any.")
+    parser.add_argument("--weights", type=Path, default=WEIGHTS, help="Trained weights.")
+    parser.add_argument("--data-dir", type=Path, default=PREPARED, help="Prepared arrays.")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
 
-    X_test, y_test = np.load(PREPARED / "X_test.npy"), np.load(PREPARED / "y_test.npy")
-    predict, source = _model(args.weights, rng)
-    print(f"model: {source}")
+    X_test, y_test = np.load(args.data_dir / "X_test.npy"), np.load(args.data_dir / "y_test.npy")
+    predict = _model(args.weights)
+    print(f"model: {args.weights}")
     print(f"clean MNIST test accuracy (10000): {_accuracy(predict(X_test), y_test):.2%}")
 
     chosen = rng.choice(y_test.size, size=args.count, replace=False)
@@ -176,46 +178,9 @@ def _accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y))
 
 
-def _model(weights: Path, rng: np.random.Generator) -> tuple[Predict, str]:
-    try:
-        from digitflow.model_io import load_network
-    except ImportError:
-        load_network = None
-    if load_network is not None and weights.is_file():
-        network, _ = load_network(weights)
-        return lambda X: network.predict_proba(X).argmax(axis=0), str(weights)
-    return _throwaway_mlp(rng), "throwaway 784-256-10 MLP, 5 epochs SGD (bench only)"
-
-
-def _throwaway_mlp(rng: np.random.Generator, hidden: int = 256, epochs: int = 5) -> Predict:
-    """Minibatch SGD on softmax cross-entropy; samples-major inside: (batch, 784)."""
-    X = np.ascontiguousarray(np.load(PREPARED / "X_train.npy").T)  # (m, 784)
-    y = np.load(PREPARED / "y_train.npy")
-    W1 = rng.standard_normal((784, hidden), dtype=np.float32) * np.float32(np.sqrt(2 / 784))
-    W2 = rng.standard_normal((hidden, 10), dtype=np.float32) * np.float32(np.sqrt(2 / hidden))
-    b1, b2 = np.zeros(hidden, np.float32), np.zeros(10, np.float32)
-    lr, batch = np.float32(0.1), 64
-    for _ in range(epochs):
-        order = rng.permutation(y.size)
-        for start in range(0, y.size, batch):
-            index = order[start : start + batch]
-            xb, yb = X[index], y[index]
-            h = np.maximum(xb @ W1 + b1, 0)  # (batch, hidden)
-            logits = h @ W2 + b2  # (batch, 10)
-            p = np.exp(logits - logits.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            p[np.arange(yb.size), yb] -= 1
-            p /= yb.size
-            dh = (p @ W2.T) * (h > 0)
-            W2 -= lr * (h.T @ p)
-            b2 -= lr * p.sum(axis=0)
-            W1 -= lr * (xb.T @ dh)
-            b1 -= lr * dh.sum(axis=0)
-
-    def predict(X_784xm: np.ndarray) -> np.ndarray:
-        return (np.maximum(X_784xm.T @ W1 + b1, 0) @ W2 + b2).argmax(axis=1)
-
-    return predict
+def _model(weights: Path) -> Predict:
+    network, _ = load_network(weights)  # a clear error when there is none: run `dvc repro`
+    return lambda X_784xm: network.predict_proba(X_784xm).argmax(axis=0)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ its whole process tree (main process, forkserver, workers) is sampled, with the 
 used: on a shared machine, images per CPU-second times the cores is what an idle machine
 would reach. Memory is flat in the number of files when the peaks do not grow with the count.
 
-    .venv/bin/python bench/predict_throughput.py --digits /tmp/mnist_prepared/X_test.npy
+    .venv/bin/python bench/predict_throughput.py --counts 1000 10000
 """
 
 import argparse

@@ -6,8 +6,8 @@ trains on the prepared train split with early stopping on val exactly as the tra
 does, then scores the kept weights on the test split. Prints one line per epoch and a summary:
 seconds of training, test accuracy, test error.
 
-    python bench/train_accuracy.py --data-dir /tmp/mnist_prepared
-    python bench/train_accuracy.py --data-dir /tmp/mnist_prepared --params params-best.yaml
+    python bench/train_accuracy.py --set train.epochs=30
+    python bench/train_accuracy.py --params params-best.yaml
 """
 
 import argparse

@@ -13,7 +13,7 @@ because a busy machine slows two-thread BLAS far more than its share of CPU.
 
 Needs the bench extra: ``pip install torch==2.13.0 threadpoolctl``.
 
-    python bench/train_speed.py --data-dir /tmp/mnist_prepared --hidden 800 --epochs 3
+    python bench/train_speed.py --hidden 800 --epochs 3
 """
 
 import argparse
