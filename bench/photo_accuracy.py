@@ -2,11 +2,11 @@
 
 Builds photo-like pictures of MNIST *test* digits (digitflow.photos: paper, lighting, 40-400 px
 canvases, placement, scale, rotation, blur, noise; every format of PHOTO_FORMATS in turn) in
-four styles (turned up to ±15°; upright; a fine pen; a bold marker filling the picture),
-writes them to a temporary folder, reads them back with ``read_digit`` and with the seed
-notebook's method (grayscale, resize the whole picture to 28×28, invert), and prints accuracy
-against the clean 28×28 digits, per format, and the time per picture. Then the same for
-digits drawn with pen strokes, a stand-in for writers MNIST never saw.
+five styles (turned up to ±15°; upright; a fine pen; a bold marker filling the picture; the
+sheet on a dark desk), writes them to a temporary folder, reads them back with ``read_digit``
+and with the seed notebook's method (grayscale, resize the whole picture to 28×28, invert),
+and prints accuracy against the clean 28×28 digits, per format, and the time per picture. Then
+the same for digits drawn with pen strokes, a stand-in for writers MNIST never saw.
 
 The model is data/model/weights.npz (or --weights) and the digits come from data/prepared (or
 --data-dir): run ``dvc repro`` first.
@@ -37,6 +37,8 @@ FINE_PEN = {"max_rotation_deg": 0, "pen_threshold": 0.85}
 """Strokes about 60% as wide as MNIST's: a fine pen on a big digit."""
 BOLD_FILLING = {"max_rotation_deg": 0, "height_fraction": (0.85, 1.0), "pen_threshold": 0.15}
 """A marker's thick strokes on a digit that fills the picture: little paper shows."""
+ON_A_DESK = {"max_rotation_deg": 0, "desk_margin": 0.25}
+"""The sheet photographed on a dark desk that shows around it."""
 
 Predict = Callable[[np.ndarray], np.ndarray]  # (784, m) float32 -> (m,) labels
 
@@ -69,6 +71,7 @@ def main() -> None:
         ("photos, upright", {"max_rotation_deg": 0}),
         ("photos, upright, fine pen", FINE_PEN),
         ("photos, upright, bold marker filling the picture", BOLD_FILLING),
+        ("photos, upright, the sheet on a dark desk", ON_A_DESK),
     ):
         with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
             paths, formats = _write_photos(digits, rng, Path(folder), options)

@@ -47,6 +47,7 @@ class PhotoStyle:
     pen_threshold: float = 0.5  # coverage where an enlarged digit's edge is: higher, finer pen
     light_on_dark: bool = False  # chalk on a board instead of ink on paper
     transparent: bool = False  # RGBA: paper fully transparent, ink opaque
+    desk_margin: float = 0.0  # up to this share of each side shows a dark desk around the sheet
 
 
 def make_photo(ink: np.ndarray, rng: np.random.Generator, **options) -> Image.Image:
@@ -54,7 +55,10 @@ def make_photo(ink: np.ndarray, rng: np.random.Generator, **options) -> Image.Im
     float, ink high. ``options`` override ``PhotoStyle`` fields."""
     style = PhotoStyle(**options)
     shape = _canvas_shape(style.canvas_px, rng)
-    coverage = _placed_ink(_as_unit(ink), shape, style, rng)  # (h, w) in [0, 1]
+    top, bottom, left, right = _sheet(shape, style.desk_margin, rng)
+    coverage = np.zeros(shape, dtype=np.float32)  # (h, w) in [0, 1]
+    sheet_shape = (bottom - top, right - left)
+    coverage[top:bottom, left:right] = _placed_ink(_as_unit(ink), sheet_shape, style, rng)
     paper_rgb, ink_rgb = _colours(style.light_on_dark, rng)
     light = _lighting(shape, style.max_lighting, rng)[..., None]  # (h, w, 1)
     if style.transparent:
@@ -62,7 +66,12 @@ def make_photo(ink: np.ndarray, rng: np.random.Generator, **options) -> Image.Im
         pixels = np.concatenate([rgb, coverage[..., None]], axis=2)
     else:
         a = coverage[..., None]
-        pixels = (paper_rgb * (1 - a) + ink_rgb * a) * light
+        pixels = paper_rgb * (1 - a) + ink_rgb * a
+        if sheet_shape != shape:
+            desk_rgb = rng.uniform(0.1, 0.4) * np.array([1.0, 0.85, 0.7])  # dark wood
+            pixels[:top] = pixels[bottom:] = desk_rgb
+            pixels[:, :left] = pixels[:, right:] = desk_rgb
+        pixels = pixels * light
         pixels = pixels + rng.normal(0.0, rng.uniform(0, style.max_noise), pixels.shape)
     return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
 
@@ -123,6 +132,19 @@ def _canvas_shape(canvas_px: tuple[int, int], rng: np.random.Generator) -> tuple
     side = int(rng.integers(low, high + 1))
     other = int(np.clip(round(side * rng.uniform(0.75, 1.33)), low, high))
     return (side, other) if rng.random() < 0.5 else (other, side)
+
+
+def _sheet(
+    shape: tuple[int, int], desk_margin: float, rng: np.random.Generator
+) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the paper: the whole canvas, or with a strip of desk of
+    up to ``desk_margin`` of the side on each edge."""
+    height, width = shape
+    if not desk_margin:
+        return 0, height, 0, width
+    top, bottom = (round(height * rng.uniform(0.03, desk_margin)) for _ in range(2))
+    left, right = (round(width * rng.uniform(0.03, desk_margin)) for _ in range(2))
+    return top, height - bottom, left, width - right
 
 
 def _placed_ink(
