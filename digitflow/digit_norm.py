@@ -47,6 +47,19 @@ STROKE_WIDTH_PX = (2.0, 2.6)
 pixels above BILEVEL_CUT, at up to 4× resolution): a fine pen on a big digit is thickened to
 MNIST's median width, a marker thinned to about its 90th percentile. (Thickening only to the
 10th percentile, 1.4 px, read fine-pen photos 0.45 points worse.)"""
+SHEET_CONTRAST = 0.2
+"""A desk around the sheet differs from it by this much of the grey scale (lighting alone
+changes the paper by less) ..."""
+SHEET_SPAN = 0.3
+"""... the sheet spans at least this share of the picture's height and width ..."""
+SHEET_MARGIN = 0.02
+"""... the desk shows on every side, at least this share of the picture wide ..."""
+SHEET_SOLIDITY = 0.7
+"""... at least this share of its box is lighter than the desk (the rest is ink on it) ..."""
+SHEET_ENCLOSED = 0.97
+"""... and the box of its full rows and columns holds this share of all that is lighter: a
+bold chalk digit is a lighter blob too, but it thins out towards its edges (86–90 % against
+99–100 % for sheets on the bench's desks)."""
 MIN_DIGIT_FRACTION = 0.02
 """Ink smaller than this share of the picture's long side is a speck, not a digit."""
 
@@ -54,9 +67,16 @@ MIN_DIGIT_FRACTION = 0.02
 def mnist_digit(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | None:
     """Turn a grayscale picture (h, w) float32 in [0, 1] into MNIST's (28, 28) float32 layout
     (ink high, in [0, 1]); None when the picture holds no ink."""
-    # 1. Paper and ink on the small copy: polarity, background, which blobs form the digit.
-    scale = min(-(-max(gray.shape) // ANALYSIS_SIDE_PX), MAX_ANALYSIS_FACTOR)  # px per px
+    # 0. A photo of a sheet on a desk: only the sheet.
+    scale = _analysis_factor(gray.shape)
     small = _reduced(gray, scale)
+    sheet = _sheet(small) if polarity != "light-on-dark" else None  # chalk has no light sheet
+    if sheet is not None:
+        top, bottom, left, right = (edge * scale for edge in sheet)
+        gray = gray[top:bottom, left:right]
+        scale = _analysis_factor(gray.shape)
+        small = _reduced(gray, scale)
+    # 1. Paper and ink on the small copy: polarity, background, which blobs form the digit.
     paper = read_paper(small, polarity)
     signal_small = paper.ink_signal(small)
     levels = _ink_levels(signal_small, max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * paper.noise))
@@ -84,6 +104,38 @@ def mnist_digit(gray: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | N
     ink = _mnist_stroke_width(ink)
     top, bottom, left, right = _bounds(ink > BILEVEL_CUT, margin=0)
     return fit_mnist_frame(ink[top:bottom, left:right])
+
+
+def _analysis_factor(shape: tuple[int, int]) -> int:
+    """Whole factor a picture is shrunk by for analysis (px of the picture per px)."""
+    return min(-(-max(shape) // ANALYSIS_SIDE_PX), MAX_ANALYSIS_FACTOR)
+
+
+def _sheet(small: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of a light sheet when the picture's edges show a darker desk
+    all around it, else None. The sheet is what is lighter than the edges: a nearly solid
+    block (ink on it is a small share) spanning a good part of the picture each way. Dark ink
+    on light paper is never lighter than the edges, however bold the digit; a shadow darkens
+    part of the paper up to the picture's edges."""
+    edges = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    surround = float(np.partition(edges, edges.size // 2)[edges.size // 2])  # the median
+    if float(small.max()) - surround <= SHEET_CONTRAST:  # the usual case: paper at the edges
+        return None
+    other = small - surround > SHEET_CONTRAST
+    row_counts, col_counts = other.sum(axis=1), other.sum(axis=0)
+    rows = np.flatnonzero(row_counts >= row_counts.max() / 2)
+    cols = np.flatnonzero(col_counts >= col_counts.max() / 2)
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    height, width = small.shape
+    if bottom - top < SHEET_SPAN * height or right - left < SHEET_SPAN * width:
+        return None
+    margins = np.array([top / height, 1 - bottom / height, left / width, 1 - right / width])
+    if margins.min() < SHEET_MARGIN:  # the lighter block reaches an edge: lighting, not a desk
+        return None
+    inside = other[top:bottom, left:right]
+    if inside.mean() < SHEET_SOLIDITY or inside.sum() < SHEET_ENCLOSED * other.sum():
+        return None
+    return top + 1, bottom - 1, left + 1, right - 1  # inset: the sheet's edge may be blurred
 
 
 def fit_mnist_frame(ink: np.ndarray) -> np.ndarray:

@@ -179,6 +179,14 @@ def test_a_soft_shadow_over_half_the_paper_is_not_ink():
     assert_same_digit(normalise_digit(as_image(pixels)), reference())
 
 
+@pytest.mark.parametrize("desk", [0.15, 0.45], ids=["dark desk", "grey desk"])
+def test_a_sheet_photographed_on_a_desk_is_read_like_the_sheet_alone(desk):
+    sheet = picture(digit_ink())  # 160 x 200
+    on_desk = np.full((300, 280), desk, dtype=np.float32)
+    on_desk[90:250, 30:230] = sheet  # the desk shows on every side, more than the sheet's area
+    assert_same_digit(normalise_digit(as_image(on_desk)), reference())
+
+
 def test_a_stroke_lifted_off_the_digit_is_kept():
     ink = digit_ink(5)
     rows = np.arange(ink.shape[0])[:, None]

@@ -81,6 +81,16 @@ def test_photo_reads_back_as_its_digit():
     assert np.corrcoef(normalise_digit(photo).ravel(), expected.ravel())[0, 1] > 0.9
 
 
+def test_desk_margin_shows_a_dark_desk_around_the_sheet_on_every_side():
+    options = {"max_rotation_deg": 0, "max_blur_strokes": 0, "max_lighting": 0, "max_noise": 0}
+    photo = make_photo(seven(), np.random.default_rng(1), desk_margin=0.2, **options)
+    pixels = np.asarray(photo.convert("L"))
+    assert all(edge.max() < 110 for edge in (pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]))
+    assert pixels.max() > 180  # the sheet
+    plain = make_photo(seven(), np.random.default_rng(1), **options)
+    assert np.corrcoef(normalise_digit(photo).ravel(), normalise_digit(plain).ravel())[0, 1] > 0.9
+
+
 @pytest.mark.parametrize(
     ("fmt", "pillow_format", "mode"),
     [
