@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from digitflow.ink_components import digit_components
-from digitflow.paper import Polarity, read_paper
+from digitflow.paper import Polarity, edge_pixels, median, read_paper
 
 FRAME_PX = 28
 BOX_PX = 20
@@ -117,8 +117,7 @@ def _sheet(small: np.ndarray) -> tuple[int, int, int, int] | None:
     block (ink on it is a small share) spanning a good part of the picture each way. Dark ink
     on light paper is never lighter than the edges, however bold the digit; a shadow darkens
     part of the paper up to the picture's edges."""
-    edges = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-    surround = float(np.partition(edges, edges.size // 2)[edges.size // 2])  # the median
+    surround = median(edge_pixels(small))
     if float(small.max()) - surround <= SHEET_CONTRAST:  # the usual case: paper at the edges
         return None
     other = small - surround > SHEET_CONTRAST
@@ -233,8 +232,7 @@ def _graded(signal: np.ndarray, digit: np.ndarray) -> np.ndarray | None:
     """Ink (h, w) in [0, 1] within the ``digit`` mask: 0 up to the paper's grain, rising
     linearly to 1 at the stroke cores' level; None when nothing is left."""
     steps = np.abs(np.diff(signal, axis=1)).ravel()
-    middle = steps.size // 2
-    grain = float(np.partition(steps, middle)[middle]) / 0.954 if steps.size else 0.0  # median
+    grain = median(steps) / 0.954 if steps.size else 0.0
     # (the median of |a - b| for two N(0, σ²) pixels is 0.954 σ)
     signal = np.where(digit, signal, 0.0).astype(np.float32)
     levels = _ink_levels(signal, np.finfo(np.float32).tiny)

@@ -91,7 +91,7 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
 
     outer, inner = (quantile(share) for share in PAPER_QUANTILES)
     z_outer, z_inner = (NormalDist().inv_cdf(share) for share in PAPER_QUANTILES)
-    noise = _median(inner - outer) / (z_inner - z_outer)
+    noise = median(inner - outer) / (z_inner - z_outer)
     levels = np.zeros(known.shape, dtype=np.float32)
     levels[known] = inner - z_inner * noise  # the grain's mean, from its quantile
     levels = _filled(levels, known)
@@ -104,9 +104,9 @@ def _edge_plane(small: np.ndarray) -> np.ndarray:
     height, width = small.shape
     ys = np.arange(height, dtype=np.float32) - (height - 1) / 2
     xs = np.arange(width, dtype=np.float32) - (width - 1) / 2
-    values = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-    distance = np.abs(values - _median(values))
-    near = distance <= OUTLIER_SPREADS * _median(distance) + 1e-6
+    values = edge_pixels(small)
+    distance = np.abs(values - median(values))
+    near = distance <= OUTLIER_SPREADS * median(distance) + 1e-6
     design = np.stack(
         [
             np.ones_like(values),
@@ -122,7 +122,13 @@ def _edge_plane(small: np.ndarray) -> np.ndarray:
     return level + np.add.outer(slope_y * ys, slope_x * xs)
 
 
-def _median(values: np.ndarray) -> float:
+def edge_pixels(picture: np.ndarray) -> np.ndarray:
+    """The top, bottom, left and right rows of pixels of a (h, w) picture, in that order
+    (``_edge_plane``'s pixel coordinates follow it)."""
+    return np.concatenate([picture[0], picture[-1], picture[:, 0], picture[:, -1]])
+
+
+def median(values: np.ndarray) -> float:
     """The middle value (the upper one of an even count): several times faster than np.median
     on the short arrays here."""
     middle = values.size // 2
