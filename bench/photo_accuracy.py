@@ -1,6 +1,7 @@
 """How close does reading a photo of a digit get to the network's accuracy on clean MNIST?
 
-Builds photo-like pictures of MNIST *test* digits (digitflow.photos: paper, lighting, 40-400 px
+Builds photo-like pictures of MNIST *test* digits (digitflow.synthetic.photos:
+paper, lighting, 40-400 px
 canvases, placement, scale, rotation, blur, noise; every format of PHOTO_FORMATS in turn) in
 five styles (turned up to ±15°; upright; a fine pen; a bold marker filling the picture; the
 sheet on a dark desk), writes them to a temporary folder, reads them back with ``read_digit``
@@ -24,10 +25,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitflow import digit_norm
-from digitflow.images import ImageError, normalise_digit, open_image
-from digitflow.model_io import load_network
-from digitflow.photos import PHOTO_FORMATS, draw_digit, write_photo
+from digitflow.network.model_io import load_network
+from digitflow.reading import digit_norm
+from digitflow.reading.images import ImageError, normalise_digit, open_image
+from digitflow.synthetic.photos import PHOTO_FORMATS, draw_digit, write_photo
 
 PROJECT = Path(__file__).resolve().parents[1]
 PREPARED = PROJECT / "data/prepared"
@@ -81,7 +82,7 @@ def main() -> None:
                     f"  without the stroke-width step: {_without_stroke_step(paths, y, predict)}\n"
                 )
 
-    # Not MNIST's writers: digits drawn with pen strokes (digitflow.photos.draw_digit); their
+    # Not MNIST's writers: digits drawn with pen strokes (synthetic.photos.draw_digit); their
     # "clean" reading is the drawing itself, read without any photo effects.
     drawn_y = rng.integers(0, 10, size=args.count)
     drawn = [draw_digit(int(label), rng) for label in drawn_y]

@@ -1,8 +1,8 @@
 """Throughput and memory of predict-folder on 1,000 / 10,000 / 100,000 small photos.
 
-Generates photo-like PNG and JPEG digits (40-120 px canvases, ``digitflow.photos`` applied to
-MNIST test digits) once into ``--images-dir``, 1,000 per folder (d000, d001, ...), and reuses
-them on later runs. For each count it runs the real command, ``python
+Generates photo-like PNG and JPEG digits (40-120 px canvases, ``digitflow.synthetic.photos``
+applied to MNIST test digits) once into ``--images-dir``, 1,000 per folder (d000, d001, ...), and
+reuses them on later runs. For each count it runs the real command, ``python
 stages/predict_folder.py --jobs 2``, on the first count/1,000 folders (a ``--pattern``), then
 an incremental run that finds nothing new (the nightly case). While a run lasts, the RSS of
 its whole process tree (main process, forkserver, workers) is sampled, with the CPU time it
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitflow.mlp import init_network
-from digitflow.model_io import save_network
-from digitflow.photos import encode_photo, make_photo
+from digitflow.network.mlp import init_network
+from digitflow.network.model_io import save_network
+from digitflow.synthetic.photos import encode_photo, make_photo
 
 PROJECT = Path(__file__).resolve().parents[1]
 FILES_PER_FOLDER = 1000

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from digitflow.mlp import evaluate
+from digitflow.dataset.prepare import load_prepared
+from digitflow.network.mlp import evaluate
+from digitflow.network.training import EpochStats, TrainConfig, train
 from digitflow.params import config_from_dict, read_params_file
-from digitflow.prepare import load_prepared
-from digitflow.training import EpochStats, TrainConfig, train
 
 
 def parse_override(text: str) -> tuple[str, object]:

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from digitflow.prepare import load_prepared
-from digitflow.training import TrainConfig, train
+from digitflow.dataset.prepare import load_prepared
+from digitflow.network.training import TrainConfig, train
 
 
 def training_flops(layer_sizes: tuple[int, ...], samples: int) -> float:

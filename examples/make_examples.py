@@ -1,8 +1,8 @@
 """Write the example digit photos in examples/digits/ (committed; predict-folder's default input).
 
-Each digit is drawn as pen strokes (digitflow.photos.draw_digit, no MNIST data), photographed
-on tinted paper with uneven light and noise (make_photo), and stored in one of the formats
-users' folders hold. The true label is the file name's first word: ``seven_01.jpg`` is a 7.
+Each digit is drawn as pen strokes (digitflow.synthetic.photos.draw_digit, no MNIST data),
+photographed on tinted paper with uneven light and noise (make_photo), and stored in one of the
+formats users' folders hold. The true label is the file name's first word: ``seven_01.jpg`` is a 7.
 Only images go in the folder, so every file there is a prediction.
 
     python examples/make_examples.py            # rewrites examples/digits/
@@ -14,7 +14,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from digitflow.photos import draw_digit, write_photo
+from digitflow.synthetic.photos import draw_digit, write_photo
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 EXAMPLES: tuple[tuple[int, str], ...] = (  # (label, format): every format at least once

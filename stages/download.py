@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from digitflow.console import reports_errors
-from digitflow.download import DownloadConfig, download_mnist
+from digitflow.fetch.download import DownloadConfig, download_mnist
+from digitflow.options import PARAMS_FILE, ParamsFile
 from digitflow.params import load_section
 
 app = typer.Typer(add_completion=False)
@@ -15,9 +16,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 @reports_errors
 def main(
-    params: Annotated[Path, typer.Option(help="Params file; reads its `download` section.")] = Path(
-        "params.yaml"
-    ),
+    params: ParamsFile = PARAMS_FILE,
     out_dir: Annotated[Path, typer.Option(help="Folder for the four IDX files.")] = Path(
         "data/raw"
     ),

@@ -7,11 +7,12 @@ import typer
 
 from digitflow.atomic import write_bytes_atomic, write_json_atomic
 from digitflow.console import note, reports_errors
-from digitflow.metrics import confusion_records, metrics_for_split, predicted_classes
-from digitflow.model_io import load_network
+from digitflow.dataset.prepare import load_prepared
+from digitflow.evaluation.metrics import confusion_records, metrics_for_split, predicted_classes
+from digitflow.evaluation.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
+from digitflow.network.model_io import load_network
+from digitflow.options import PARAMS_FILE, ParamsFile
 from digitflow.params import load_section
-from digitflow.prepare import load_prepared
-from digitflow.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
 
 SPLIT = "test"
 """The only split this stage reads. There is deliberately no option to choose another: the
@@ -23,9 +24,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 @reports_errors
 def main(
-    params: Annotated[Path, typer.Option(help="Params file; reads its `evaluate` section.")] = Path(
-        "params.yaml"
-    ),
+    params: ParamsFile = PARAMS_FILE,
     data_dir: Annotated[
         Path, typer.Option(help="Folder of prepared arrays; only X_test/y_test are read.")
     ] = Path("data/prepared"),

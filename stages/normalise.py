@@ -6,8 +6,9 @@ from typing import Annotated
 import typer
 
 from digitflow.console import note, reports_errors
+from digitflow.dataset.prepare import NormaliseConfig, normalise
+from digitflow.options import PARAMS_FILE, ParamsFile
 from digitflow.params import load_section
-from digitflow.prepare import NormaliseConfig, normalise
 
 app = typer.Typer(add_completion=False)
 
@@ -15,9 +16,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 @reports_errors
 def main(
-    params: Annotated[
-        Path, typer.Option(help="Params file; reads its `normalise` section.")
-    ] = Path("params.yaml"),
+    params: ParamsFile = PARAMS_FILE,
     raw_dir: Annotated[Path, typer.Option(help="Folder holding the four IDX files.")] = Path(
         "data/raw"
     ),

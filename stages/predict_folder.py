@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
+from digitflow.batch.predict import Polarity, PredictFolderConfig, predict_folder
 from digitflow.console import note, reports_errors, warn
 from digitflow.errors import EXIT_SOME_FILES_FAILED
 from digitflow.params import load_section
-from digitflow.predict import Polarity, PredictFolderConfig, predict_folder
 
 DEFAULT_PARAMS = Path("params.yaml")
 

@@ -8,11 +8,18 @@ import typer
 from dvclive import Live
 
 from digitflow.console import note, reports_errors, warn
-from digitflow.model_io import save_network
+from digitflow.dataset.prepare import load_prepared
+from digitflow.network.model_io import save_network
+from digitflow.network.training import (
+    EpochStats,
+    TrainConfig,
+    class_histogram,
+    collapsed_class,
+    train,
+)
+from digitflow.options import PARAMS_FILE, ParamsFile
 from digitflow.params import load_section
-from digitflow.prepare import load_prepared
 from digitflow.progress import count_progress, interactive
-from digitflow.training import EpochStats, TrainConfig, class_histogram, collapsed_class, train
 
 app = typer.Typer(add_completion=False)
 
@@ -36,9 +43,7 @@ def describe(stats: EpochStats) -> str:
 @app.command()
 @reports_errors
 def main(
-    params: Annotated[Path, typer.Option(help="Params file; reads its `train` section.")] = Path(
-        "params.yaml"
-    ),
+    params: ParamsFile = PARAMS_FILE,
     data_dir: Annotated[Path, typer.Option(help="Folder of prepared arrays.")] = Path(
         "data/prepared"
     ),

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from digitflow.download import DownloadConfig
+from digitflow.batch.predict import READING_CODE, PredictFolderConfig
+from digitflow.dataset.prepare import NormaliseConfig
+from digitflow.evaluation.report import EvaluateConfig
+from digitflow.fetch.download import DownloadConfig
+from digitflow.network.training import TrainConfig
 from digitflow.params import load_section
-from digitflow.predict import READING_CODE, PredictFolderConfig
-from digitflow.prepare import NormaliseConfig
-from digitflow.report import EvaluateConfig
-from digitflow.training import TrainConfig
 
 PROJECT = Path(__file__).resolve().parents[1]
+PACKAGE = PROJECT / "digitflow"
 PIPELINE = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]
 PARAMS = yaml.safe_load((PROJECT / "params.yaml").read_text())
 
@@ -35,37 +36,65 @@ def digitflow_imports(path: Path) -> set[str]:
     found: set[str] = set()
     pending = [path]
     while pending:
-        tree = ast.parse(pending.pop().read_text())
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            for name in names:
-                parts = name.split(".")
-                if parts[0] != "digitflow" or parts[1:2] == ["stages"]:
-                    continue
-                module = PROJECT.joinpath(*parts).with_suffix(".py")
-                if module.is_file() and str(module.relative_to(PROJECT)) not in found:
-                    found.add(str(module.relative_to(PROJECT)))
-                    pending.append(module)
+        for module in imported_modules(pending.pop()):
+            name = str(module.relative_to(PROJECT))
+            if name not in found:
+                found.add(name)
+                pending.append(module)
     return found
+
+
+def imported_modules(path: Path) -> set[Path]:
+    """The digitflow module files that `path` names in its own import statements."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != "digitflow" or parts[1:2] == ["stages"]:
+                continue
+            module = PROJECT.joinpath(*parts).with_suffix(".py")
+            if module.is_file():
+                modules.add(module)
+    return modules
+
+
+def dep_unit(module: Path) -> Path:
+    """What dvc.yaml lists for a module: its subpackage folder, or a shared top-level module."""
+    return module.parent if module.parent != PACKAGE else module
+
+
+def code_deps_of(script: Path) -> set[str]:
+    """The dvc.yaml deps that cover `script`: itself, and the folder or file of every digitflow
+    module it imports, closed over everything each listed folder imports in turn."""
+    units: set[Path] = set()
+    pending = [script]
+    while pending:
+        for module in imported_modules(pending.pop()):
+            unit = dep_unit(module)
+            if unit not in units:
+                units.add(unit)
+                pending.extend(sorted(unit.glob("*.py")) if unit.is_dir() else [unit])
+    return {str(script.relative_to(PROJECT))} | {str(u.relative_to(PROJECT)) for u in units}
 
 
 def test_predictions_identify_every_module_a_picture_passes_through():
     """--incremental reuses a row only while READING_CODE is unchanged."""
-    readers = {"digitflow/images.py", "digitflow/mlp.py"}
+    readers = {"digitflow/reading/images.py", "digitflow/network/mlp.py"}
     expected = readers.union(*(digitflow_imports(PROJECT / module) for module in readers))
     assert {str(path.relative_to(PROJECT)) for path in READING_CODE} == expected
 
 
 @pytest.mark.parametrize("name", list(PIPELINE))
-def test_stage_deps_list_its_script_and_every_module_it_imports(name):
+def test_stage_deps_list_its_script_and_the_code_it_imports(name):
     stage = PIPELINE[name]
     script = script_of(stage)
-    code_deps = {d for d in dep_paths(stage) if d.endswith(".py")}
-    assert code_deps == {script} | digitflow_imports(PROJECT / script)
+    code_deps = {d for d in dep_paths(stage) if d.startswith(("stages/", "digitflow"))}
+    assert code_deps == code_deps_of(PROJECT / script)
 
 
 @pytest.mark.parametrize("name", list(PIPELINE))

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from digitflow.atomic import write_json_atomic
-from digitflow.metrics import metrics_for_split
+from digitflow.evaluation.metrics import metrics_for_split
 
 PREDICTIONS = {
     "all_right": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],

@@ -106,12 +106,28 @@ def test_changing_a_train_param_reruns_only_train_and_what_follows(project_copy)
     assert stages_run(rerun.stdout) == ["train", "evaluate", "predict-folder"]
 
 
-def test_editing_a_module_reruns_exactly_the_stages_it_feeds(project_copy):
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("digitflow/evaluation/metrics.py", ["evaluate"]),
+        ("digitflow/reading/paper.py", ["predict-folder"]),
+        ("digitflow/network/training.py", ["train", "evaluate", "predict-folder"]),
+    ],
+)
+def test_editing_a_module_reruns_exactly_the_stages_it_feeds(project_copy, module, expected):
     dvc(project_copy, "repro")
-    with open(project_copy / "digitflow" / "metrics.py", "a") as f:
+    with open(project_copy / module, "a") as f:
         f.write("\n# an edit\n")
     rerun = dvc(project_copy, "repro")
-    assert stages_run(rerun.stdout) == ["evaluate"]
+    assert stages_run(rerun.stdout) == expected
+
+
+def test_bytecode_caches_in_a_subpackage_rerun_nothing(project_copy):
+    dvc(project_copy, "repro")
+    cache = project_copy / "digitflow" / "reading" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "paper.cpython-311.pyc").write_bytes(b"compiled")
+    assert stages_run(dvc(project_copy, "repro").stdout) == []
 
 
 def test_outputs_round_trip_through_a_local_remote(project_copy, tmp_path):

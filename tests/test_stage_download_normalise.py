@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from digitflow.idx import MNIST_FILE_NAMES, TRAIN_LABELS
+from digitflow.dataset.idx import MNIST_FILE_NAMES, TRAIN_LABELS
 from digitflow.stages import download, normalise
 
 REAL_MIRROR = Path("/work/shared/mnist")

@@ -9,10 +9,10 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from digitflow.metrics import metrics_for_split
-from digitflow.mlp import init_network
-from digitflow.model_io import load_network, save_network
-from digitflow.report import png_bytes, prediction_grid, worst_grid
+from digitflow.evaluation.metrics import metrics_for_split
+from digitflow.evaluation.report import png_bytes, prediction_grid, worst_grid
+from digitflow.network.mlp import init_network
+from digitflow.network.model_io import load_network, save_network
 from digitflow.stages import evaluate
 
 runner = CliRunner()

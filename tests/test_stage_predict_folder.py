@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_predict_folder import make_folder, save_model
+from helpers import make_folder, save_model
 from typer.testing import CliRunner
 
-from digitflow.filelock import hold_lock, lock_path_for
+from digitflow.batch.filelock import hold_lock, lock_path_for
 from digitflow.stages.predict_folder import app
 
 

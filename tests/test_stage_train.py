@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from test_training import synthetic_digits
+from helpers import synthetic_digits
 from typer.testing import CliRunner
 
-from digitflow.model_io import load_network
+from digitflow.network.model_io import load_network
 from digitflow.stages.train import app
 
 runner = CliRunner()

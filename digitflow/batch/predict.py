@@ -1,0 +1,328 @@
+"""Batch prediction over a folder: walk it, decode images in worker processes, predict in
+chunks, and stream one CSV row per file, then a JSON summary.
+
+Memory stays flat in the number of files: the walk is lazy, at most ``2 * workers`` chunks
+of :data:`CHUNK_FILES` images are in flight, and each chunk's rows go straight to a
+temporary file that replaces the output only when every row is written.
+"""
+
+import functools
+import hashlib
+import io
+import itertools
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from digitflow import errors
+from digitflow.atomic import atomic_path, write_bytes_atomic, write_json_atomic
+from digitflow.batch.filelock import hold_lock, lock_path_for
+from digitflow.batch.folder_walk import FoundFile, walk_files
+from digitflow.batch.predictions_file import (
+    CSV_ENCODING,
+    PredictionsWriter,
+    PreviousRows,
+    Row,
+    error_row,
+    ok_rows,
+    open_previous,
+    summary,
+)
+from digitflow.console import note, warn
+from digitflow.errors import DigitflowError
+from digitflow.network import mlp
+from digitflow.network.mlp import Network
+from digitflow.network.model_io import load_network, network_fingerprint
+from digitflow.params import require
+from digitflow.progress import count_progress, interactive
+from digitflow.reading import digit_norm, images, ink_components, paper
+from digitflow.reading.images import Polarity
+
+CHUNK_FILES = 256
+"""Files decoded per worker task and predicted per forward pass."""
+READING_CODE: tuple[Path, ...] = tuple(
+    Path(module.__file__) for module in (images, digit_norm, paper, ink_components, errors, mlp)
+)
+"""The code that turns a file into probabilities (images and mlp, and what they import): rows
+made by another version of it are stale, like rows made by other weights."""
+
+
+@dataclass(frozen=True)
+class PredictFolderConfig:
+    """The ``predict_folder`` section of params.yaml."""
+
+    input_dir: Path = Path("examples/digits")
+    patterns: tuple[str, ...] = ("**/*",)
+    follow_symlinks: bool = False
+    polarity: Polarity = "auto"
+    jobs: int = 0
+    """Decoding worker processes; 0 = one per available core, 1 = no worker processes."""
+
+    def __post_init__(self) -> None:
+        require(self.jobs >= 0, "predict_folder.jobs", f"must be >= 0, got {self.jobs}")
+        require(bool(self.patterns), "predict_folder.patterns", "must list at least one glob")
+
+
+class InputFolderError(DigitflowError):
+    """The folder to predict is missing, not a folder, or cannot be listed."""
+
+
+class DecodingWorkerDied(DigitflowError):
+    """A worker process was killed (out of memory, a signal) while decoding a chunk."""
+
+
+@dataclass(frozen=True)
+class _Decoding:
+    """What a chunk needs to be decoded, sent to a worker process."""
+
+    polarity: Polarity
+    debug_dir: Path | None
+
+
+def predict_folder(
+    config: PredictFolderConfig,
+    model_path: Path,
+    out_csv: Path,
+    summary_json: Path,
+    *,
+    incremental: bool = False,
+    debug_dir: Path | None = None,
+    lock_timeout_s: float = 0.0,
+) -> dict:
+    """Predict every file under ``config.input_dir``; write ``out_csv`` and ``summary_json``.
+
+    Returns the summary. Unreadable files become error rows; only a fatal problem (input
+    folder, model, previous output, lock) raises, leaving both outputs untouched.
+    """
+    _check_input_folder(config.input_dir)
+    lock_path = lock_path_for(out_csv)
+    with hold_lock(lock_path, lock_timeout_s, on_wait=note):
+        network, model_id = _load_model(model_path)
+        previous = open_previous(out_csv) if incremental and out_csv.exists() else None
+        if debug_dir is not None:
+            debug_dir.mkdir(parents=True, exist_ok=True)
+        own_files = [out_csv, summary_json, lock_path, *([debug_dir] if debug_dir else [])]
+        files = functools.partial(
+            walk_files,
+            config.input_dir,
+            config.patterns,
+            follow_symlinks=config.follow_symlinks,
+            skip=own_files,
+        )
+        total = sum(1 for _ in files()) if interactive() else None
+        started = time.perf_counter()
+        workers = config.jobs or available_cores()
+        batch = _Batch(network, model_id, _Decoding(config.polarity, debug_dir))
+        try:
+            with (
+                atomic_path(out_csv) as tmp,
+                open(tmp, "w", newline="", **CSV_ENCODING) as handle,
+                _executor(workers) as executor,
+            ):
+                writer = PredictionsWriter(handle)
+                batch.run(files(on_skip=warn), previous, executor, writer, total, 2 * workers)
+        finally:
+            if previous is not None:
+                previous.close()
+        result = summary(
+            writer, batch.processed, batch.reused, time.perf_counter() - started, model_id
+        )
+        write_json_atomic(summary_json, result)
+    return result
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _check_input_folder(input_dir: Path) -> None:
+    try:
+        with os.scandir(input_dir):
+            pass
+    except FileNotFoundError:
+        raise InputFolderError(f"input folder {input_dir} does not exist") from None
+    except NotADirectoryError:
+        raise InputFolderError(f"input folder {input_dir} is not a folder") from None
+    except OSError as exc:
+        raise InputFolderError(f"input folder {input_dir} cannot be read: {exc.strerror}") from None
+
+
+def _load_model(model_path: Path) -> tuple[Network, str]:
+    network, _ = load_network(model_path)
+    return network, predictor_id(model_path)
+
+
+def predictor_id(model_path: Path) -> str:
+    """16 hex digits identifying the weights file and the reading code (``READING_CODE``):
+    the predictions' ``model`` column, which ``--incremental`` compares."""
+    digest = hashlib.sha256(network_fingerprint(model_path).encode())
+    for path in READING_CODE:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class _Batch:
+    """Runs the chunks through decode -> predict -> rows, keeping a bounded window of chunks
+    in flight so workers stay busy while the main process predicts and writes."""
+
+    def __init__(self, network: Network, model_id: str, decoding: _Decoding):
+        self.network = network
+        self.model_id = model_id
+        self.decoding = decoding
+        self.processed = 0
+        self.reused = 0
+
+    def run(
+        self,
+        files: Iterable[FoundFile],
+        previous: PreviousRows | None,
+        executor: Executor,
+        writer: PredictionsWriter,
+        total: int | None,
+        max_in_flight: int,
+    ) -> None:
+        pending: deque[tuple[list[FoundFile], list[Row | None], Future]] = deque()
+        started = time.perf_counter()
+        with count_progress() as progress:
+            task = progress.add_task("predicting", total=total, status="")
+
+            def finish_oldest() -> None:
+                self._finish(*pending.popleft(), writer)
+                rate = self.processed / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, completed=writer.files_total, status=f"{rate:.0f} img/s")
+
+            for chunk in _chunks(files, CHUNK_FILES):
+                reusable = [
+                    previous.reusable(f, self.model_id) if previous else None for f in chunk
+                ]
+                pending.append((chunk, reusable, self._submit(executor, chunk, reusable)))
+                # Write finished chunks as soon as possible; block only when the window is full.
+                while pending and (len(pending) > max_in_flight or pending[0][2].done()):
+                    finish_oldest()
+            while pending:
+                finish_oldest()
+
+    def _submit(
+        self, executor: Executor, chunk: list[FoundFile], reusable: list[Row | None]
+    ) -> Future:
+        to_decode = [(f.path, f.rel_path) for f in _to_decode(chunk, reusable)]
+        # A chunk with nothing to decode never wakes the pool: a nightly run that finds no
+        # new files starts no worker processes at all.
+        if not to_decode:
+            executor = _InProcessExecutor()
+        return executor.submit(decode_files, to_decode, self.decoding)
+
+    def _finish(
+        self,
+        chunk: list[FoundFile],
+        reusable: list[Row | None],
+        decoding: Future,
+        writer: PredictionsWriter,
+    ) -> None:
+        try:
+            digits_kx28x28, errors = decoding.result()
+        except BrokenProcessPool:
+            first, last = chunk[0].rel_path, chunk[-1].rel_path
+            raise DecodingWorkerDied(
+                f"a decoding worker process died (killed, or out of memory?) on the files "
+                f"{first} .. {last}; no output was written"
+            ) from None
+        decoded = iter(self._decoded_rows(_to_decode(chunk, reusable), digits_kx28x28, errors))
+        rows = []
+        for found, row in zip(chunk, reusable, strict=True):
+            if row is None and found.problem:
+                row = error_row(found, found.problem, self.model_id)
+            rows.append(row or next(decoded))
+        writer.write(rows)
+        reused = sum(row is not None for row in reusable)
+        self.reused += reused
+        self.processed += len(chunk) - reused
+
+    def _decoded_rows(
+        self, files: list[FoundFile], digits_kx28x28: np.ndarray, errors: list[str]
+    ) -> list[Row]:
+        ok = [i for i, error in enumerate(errors) if not error]
+        X_784xk = digits_kx28x28[ok].reshape(len(ok), 28 * 28).T  # row-major, as in training
+        probs_10xk = self.network.predict_proba(X_784xk)
+        predicted = iter(ok_rows([files[i] for i in ok], probs_10xk, self.model_id))
+        return [
+            error_row(found, error, self.model_id) if error else next(predicted)
+            for found, error in zip(files, errors, strict=True)
+        ]
+
+
+def _to_decode(chunk: list[FoundFile], reusable: list[Row | None]) -> list[FoundFile]:
+    return [f for f, row in zip(chunk, reusable, strict=True) if row is None and not f.problem]
+
+
+def _chunks(items: Iterable[FoundFile], size: int) -> Iterator[list[FoundFile]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def decode_files(
+    files: list[tuple[Path, str]], decoding: _Decoding
+) -> tuple[np.ndarray, list[str]]:
+    """Read ``(path, rel_path)`` files as 28x28 digits: (k, 28, 28) float32, and one error
+    message per file ("" when it decoded; its digit is then zeros). Runs in a worker."""
+    digits_kx28x28 = np.zeros((len(files), 28, 28), np.float32)
+    errors = [""] * len(files)
+    for i, (path, rel_path) in enumerate(files):
+        try:
+            digits_kx28x28[i] = images.read_digit(path, polarity=decoding.polarity)
+        except Exception as exc:  # one bad file must never stop the batch: it becomes a row
+            errors[i] = describe_failure(exc, path)
+            continue
+        if decoding.debug_dir is not None:
+            save_debug_png(decoding.debug_dir / f"{rel_path}.png", digits_kx28x28[i])
+    return digits_kx28x28, errors
+
+
+def describe_failure(exc: Exception, path: Path) -> str:
+    """The error cell of a file's row. Its path is in the row already, so a message's
+    ``<path>: `` prefix is dropped: the cell then reads the same wherever the folder lives."""
+    if isinstance(exc, images.ImageError):
+        return str(exc).removeprefix(f"{path}: ")
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    return f"unexpected {type(exc).__name__} while reading: {exc}"
+
+
+def save_debug_png(path: Path, digit_28x28: np.ndarray) -> None:
+    """What the network saw: white ink on black, like MNIST."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.rint(digit_28x28 * 255).astype(np.uint8)).save(buffer, format="PNG")
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+class _InProcessExecutor(Executor):
+    """``--jobs 1``: decode in this process, at submit time, with no pool to start."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def _executor(workers: int) -> Executor:
+    if workers == 1:
+        return _InProcessExecutor()
+    # forkserver, not fork: workers must not inherit the lock's file descriptor (a stray
+    # worker would keep the lock alive) nor the progress bar's thread. Preloading this
+    # module lets every worker start with numpy and Pillow already imported.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -1,0 +1,201 @@
+"""The predictions CSV: its columns, its rows, reading the previous file back, and the summary.
+
+One row per file, sorted by ``path``. Every value is written as text formatted here (floats
+with :data:`DECIMALS` places), so an unchanged file gives byte-identical output and rows
+reused by an incremental run are copied exactly as they were read.
+"""
+
+import csv
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from digitflow.batch.folder_walk import FoundFile
+from digitflow.errors import DigitflowError, one_line
+
+DECIMALS = 6
+NUM_DIGITS = 10
+PROBABILITY_COLUMNS = tuple(f"p{d}" for d in range(NUM_DIGITS))
+COLUMNS = (
+    "path",
+    "predicted",
+    "confidence",
+    *PROBABILITY_COLUMNS,
+    "model",
+    "size_bytes",
+    "mtime_ns",
+    "status",
+    "error",
+)
+PATH, PREDICTED, MODEL, SIZE, MTIME, STATUS = (
+    COLUMNS.index(c) for c in ("path", "predicted", "model", "size_bytes", "mtime_ns", "status")
+)
+STATUSES = ("ok", "error")
+DIGIT_LABELS = tuple(str(d) for d in range(NUM_DIGITS))
+CSV_ENCODING = {"encoding": "utf-8", "errors": "surrogateescape"}
+"""File names that are not valid UTF-8 survive the round trip through the CSV unchanged."""
+
+Row = tuple[str, ...]
+"""One CSV row as text, in :data:`COLUMNS` order."""
+
+
+class PredictionsFileError(DigitflowError):
+    """The previous predictions file cannot be updated incrementally."""
+
+
+def ok_rows(files: list[FoundFile], probs_10xm: np.ndarray, model: str) -> list[Row]:
+    """Rows for decoded files; column j of ``probs_10xm`` belongs to ``files[j]``."""
+    predicted = probs_10xm.argmax(axis=0)
+    confidence = probs_10xm.max(axis=0)
+    probabilities = np.char.mod(f"%.{DECIMALS}f", probs_10xm.T.astype(np.float64))  # (m, 10)
+    return [
+        (
+            found.rel_path,
+            str(int(predicted[j])),
+            f"{float(confidence[j]):.{DECIMALS}f}",
+            *probabilities[j].tolist(),
+            model,
+            str(found.size_bytes),
+            str(found.mtime_ns),
+            "ok",
+            "",
+        )
+        for j, found in enumerate(files)
+    ]
+
+
+def error_row(found: FoundFile, message: str, model: str) -> Row:
+    blanks = ("",) * (2 + NUM_DIGITS)  # predicted, confidence, p0..p9
+    return (
+        found.rel_path,
+        *blanks,
+        model,
+        str(found.size_bytes),
+        str(found.mtime_ns),
+        "error",
+        one_line(message),
+    )
+
+
+class PredictionsWriter:
+    """Append rows to an open CSV in chunks and tally them for the summary."""
+
+    def __init__(self, handle: TextIO):
+        self.handle = handle
+        self.by_status = dict.fromkeys(STATUSES, 0)
+        self.by_digit = dict.fromkeys(DIGIT_LABELS, 0)
+        pd.DataFrame(columns=list(COLUMNS)).to_csv(handle, index=False, lineterminator="\n")
+
+    def write(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
+        frame.to_csv(self.handle, header=False, index=False, lineterminator="\n")
+        for row in rows:
+            self.by_status[row[STATUS]] += 1
+            if row[STATUS] == "ok":
+                self.by_digit[row[PREDICTED]] += 1
+
+    @property
+    def files_total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def summary(
+    writer: PredictionsWriter, processed: int, reused: int, elapsed_s: float, model: str
+) -> dict:
+    """The run's metrics: counts over the whole output, speed over the files decoded now."""
+    return {
+        "files_total": writer.files_total,
+        "by_status": writer.by_status,
+        "by_digit": writer.by_digit,
+        "processed": processed,
+        "reused": reused,
+        "elapsed_s": round(elapsed_s, 3),
+        "images_per_s": round(processed / elapsed_s, 1) if elapsed_s > 0 else 0.0,
+        "model": model,
+    }
+
+
+def previous_rows(csv_path: Path) -> Generator[Row, None, None]:
+    """Stream the rows of a predictions file written by :class:`PredictionsWriter`,
+    checking columns, field counts, numbers, statuses and path order as they come.
+
+    Read with :mod:`csv` rather than pandas: pandas quietly drops surplus fields of a first
+    row, and a damaged file must be refused, not half-read.
+    Raises :class:`PredictionsFileError` naming the file and the first problem found.
+    """
+    try:
+        with open(csv_path, newline="", **CSV_ENCODING) as handle:
+            yield from _checked_rows(csv.reader(handle))
+    except (ValueError, csv.Error, OSError) as exc:  # UnicodeError is a ValueError
+        raise PredictionsFileError(
+            f"{csv_path} cannot be updated incrementally ({one_line(str(exc))}); "
+            "delete it or run without incremental mode to rebuild it"
+        ) from exc
+
+
+def _checked_rows(lines: Iterator[list[str]]) -> Iterator[Row]:
+    header = tuple(next(lines, ()))
+    if header != COLUMNS:
+        raise ValueError(f"its columns are {', '.join(header) or 'missing'}")
+    last_path = None
+    for line_number, fields in enumerate(lines, start=2):
+        row = tuple(fields)
+        _check_row(row, line_number, last_path)
+        last_path = row[PATH]
+        yield row
+
+
+def _check_row(row: Row, line_number: int, last_path: str | None) -> None:
+    if len(row) != len(COLUMNS):
+        raise ValueError(f"line {line_number} has {len(row)} fields, not {len(COLUMNS)}")
+    path = row[PATH]
+    if last_path is not None and path <= last_path:
+        raise ValueError(f"line {line_number}: rows are not in path order at {path!r}")
+    if not (row[SIZE].isdigit() and row[MTIME].isdigit()):
+        raise ValueError(f"line {line_number}: size_bytes/mtime_ns are not whole numbers")
+    if row[STATUS] not in STATUSES:
+        raise ValueError(f"line {line_number}: status is {row[STATUS]!r}")
+    if row[STATUS] == "ok" and row[PREDICTED] not in DIGIT_LABELS:
+        raise ValueError(f"line {line_number}: predicted is {row[PREDICTED]!r}")
+
+
+def open_previous(csv_path: Path) -> "PreviousRows":
+    """Check the whole previous file first, so a damaged one fails the run before any
+    work is done, then stream it again for the merge."""
+    for _ in previous_rows(csv_path):
+        pass
+    return PreviousRows(previous_rows(csv_path))
+
+
+class PreviousRows:
+    """Merge-join the previous file's rows with the walk: both are sorted by path, so each
+    previous row is read once and memory stays flat in the number of files."""
+
+    def __init__(self, rows: Generator[Row, None, None]):
+        self._rows = rows
+        self._next = next(self._rows, None)
+
+    def reusable(self, found: FoundFile, model: str) -> Row | None:
+        """The previous row of ``found`` if it was predicted from the same bytes by the same
+        model; rows of files that are gone are skipped, and error rows are never reused
+        (their cause may have been fixed without touching the file, e.g. permissions)."""
+        while self._next is not None and self._next[PATH] < found.rel_path:
+            self._next = next(self._rows, None)
+        row = self._next
+        if row is None or row[PATH] != found.rel_path or found.problem:
+            return None
+        same = (
+            row[STATUS] == "ok"
+            and row[MODEL] == model
+            and row[SIZE] == str(found.size_bytes)
+            and row[MTIME] == str(found.mtime_ns)
+        )
+        return row if same else None
+
+    def close(self) -> None:
+        self._rows.close()

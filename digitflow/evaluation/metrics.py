@@ -1,0 +1,127 @@
+"""Scores of predicted class probabilities against true labels: accuracy, loss, per-class F1.
+
+Probabilities come as ``proba_10xm`` (classes x samples, the network's layout) and labels as
+``y_true`` (m,) integers in 0..9. :func:`metrics_for_split` builds the nested metrics JSON that
+``dvc metrics show/diff`` read; its key names are part of the interface (a renamed key shows as
+``-`` for every older revision), so they are defined once here and pinned by a test.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitflow.dataset.idx import NUM_CLASSES
+from digitflow.errors import DigitflowError
+
+PROBABILITY_FLOOR = 1e-12
+"""Smallest probability the loss takes a log of: one certain mistake would otherwise make the
+mean loss infinite and hide every other sample (−log 1e-12 ≈ 27.6)."""
+DECIMALS = 6
+"""Floats in the metrics JSON are rounded so reruns and diffs are not noise in the 17th digit."""
+
+
+class EmptySplitError(DigitflowError):
+    """The split to score has no samples, so no metric is defined."""
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """Precision, recall and F1 of one class; 0.0 (not NaN) where a ratio has no denominator."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+def predicted_classes(proba_10xm: np.ndarray) -> np.ndarray:
+    """The most probable class of each sample: (10, m) -> (m,) int64."""
+    return np.argmax(proba_10xm, axis=0)
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(y_true == y_pred))
+
+
+def mean_cross_entropy(proba_10xm: np.ndarray, y_true: np.ndarray) -> float:
+    """Mean of −log p(true class), in float64, with p floored at :data:`PROBABILITY_FLOOR`."""
+    p_true = proba_10xm[y_true, np.arange(y_true.size)].astype(np.float64)
+    return float(-np.mean(np.log(np.clip(p_true, PROBABILITY_FLOOR, 1.0))))
+
+
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = NUM_CLASSES
+) -> np.ndarray:
+    """Counts as (n_classes, n_classes) int64: row = actual class, column = predicted class."""
+    cells = y_true.astype(np.int64) * n_classes + y_pred.astype(np.int64)
+    return np.bincount(cells, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def class_scores(confusion: np.ndarray) -> list[ClassScore]:
+    """Per-class scores from a confusion matrix (rows actual, columns predicted).
+
+    A class never predicted has precision 0 and a class absent from the labels has recall 0
+    and support 0, rather than NaN, so the JSON stays valid and diffs stay numeric.
+    """
+    true_positive = np.diag(confusion).astype(np.float64)
+    predicted = confusion.sum(axis=0)
+    support = confusion.sum(axis=1)
+    precision = _ratio_or_zero(true_positive, predicted)
+    recall = _ratio_or_zero(true_positive, support)
+    f1 = _ratio_or_zero(2 * precision * recall, precision + recall)
+    return [
+        ClassScore(float(p), float(r), float(f), int(s))
+        for p, r, f, s in zip(precision, recall, f1, support, strict=True)
+    ]
+
+
+def _ratio_or_zero(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    zeros = np.zeros_like(numerator, dtype=np.float64)
+    return np.divide(numerator, denominator, out=zeros, where=denominator > 0)
+
+
+def metrics_for_split(split: str, proba_10xm: np.ndarray, y_true: np.ndarray) -> dict:
+    """The metrics JSON for one split, keys in a fixed order::
+
+        {split: {"accuracy", "loss", "samples", "per_class": {"0".."9": {"precision",
+                 "recall", "f1", "support"}}, "macro_f1"}}
+
+    ``macro_f1`` averages all ten classes, absent ones included (as 0), so it never
+    silently skips a class the network cannot see.
+    """
+    samples = int(y_true.size)
+    if samples == 0:
+        raise EmptySplitError(f"the {split} split has no samples, so it cannot be scored")
+    y_pred = predicted_classes(proba_10xm)
+    scores = class_scores(confusion_matrix(y_true, y_pred))
+    per_class = {
+        str(label): {
+            "precision": _rounded(score.precision),
+            "recall": _rounded(score.recall),
+            "f1": _rounded(score.f1),
+            "support": score.support,
+        }
+        for label, score in enumerate(scores)
+    }
+    return {
+        split: {
+            "accuracy": _rounded(accuracy(y_true, y_pred)),
+            "loss": _rounded(mean_cross_entropy(proba_10xm, y_true)),
+            "samples": samples,
+            "per_class": per_class,
+            "macro_f1": _rounded(float(np.mean([score.f1 for score in scores]))),
+        }
+    }
+
+
+def _rounded(value: float) -> float:
+    return round(value, DECIMALS)
+
+
+def confusion_records(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[str, int]]:
+    """One ``{"actual", "predicted"}`` record per sample, in sample order, for DVC's
+    ``confusion`` plot template (which does the counting itself)."""
+    return [
+        {"actual": actual, "predicted": predicted}
+        for actual, predicted in zip(y_true.tolist(), y_pred.tolist(), strict=True)
+    ]

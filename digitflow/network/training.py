@@ -1,0 +1,281 @@
+"""The training loop: epochs of shuffled (augmented) batches, early stopping, failure checks.
+
+``train`` takes prepared arrays (features x samples) and a :class:`TrainConfig`, and returns
+the best network with a per-epoch history. Every random draw (initialisation, shuffling,
+augmentation) comes from one generator seeded by ``train.seed``, so a rerun with the same
+params on the same machine and thread count gives bit-identical weights.
+"""
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from digitflow.errors import DigitflowError
+from digitflow.network.augment import Augmenter
+from digitflow.network.mlp import (
+    INPUT_SIZE,
+    NUM_CLASSES,
+    Network,
+    Workspace,
+    evaluate,
+    init_network,
+    loss_and_dlogits,
+)
+from digitflow.network.optim import OptimizerName, Schedule, ScheduleName, make_optimizer
+from digitflow.params import require
+
+DIVERGED_LOSS = 100.0
+"""Mean batch cross-entropy (nats) taken as divergence; chance level is ln 10 = 2.3. The loss
+is computed stably, so an exploding run shows huge finite losses before it reaches NaN."""
+COLLAPSE_SHARE = 0.5
+"""A run has collapsed when one class takes more than this share of its predictions."""
+
+
+class DivergedError(DigitflowError):
+    """The loss became NaN or infinite: the learning rate is too large for this setup."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The ``train`` section of params.yaml."""
+
+    hidden: tuple[int, ...] = (800,)
+    """Widths of the ReLU hidden layers, input side first."""
+    optimizer: OptimizerName = "adam"
+    """``sgd``, ``momentum``, ``adam``, or ``gd``: the seeds' method, exactly: one step an epoch
+    on the whole training set, constant rate, no augmentation (see :meth:`ignored_keys`)."""
+    lr: float = 0.001
+    """Learning rate at the start of the schedule."""
+    schedule: ScheduleName = "cosine"
+    """``constant``; ``step`` (times ``step_gamma`` every ``step_epochs``); ``cosine`` (to 0)."""
+    step_epochs: int = 10
+    step_gamma: float = 0.1
+    momentum: float = 0.9
+    """Velocity decay of the ``momentum`` optimiser."""
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    """L2 penalty on the weight matrices (not the biases)."""
+    batch_size: int = 128
+    """Images per step; ignored by ``gd``."""
+    epochs: int = 15
+    patience: int | None = None
+    """Stop after this many epochs without a better val accuracy; null: run every epoch."""
+    shift_px: int = 1
+    """Augmentation: shift each training image by up to this many pixels each way."""
+    rotate_deg: float = 10.0
+    """Augmentation: turn each training image by up to this many degrees each way."""
+    elastic_alpha: float = 0.0
+    """Augmentation: elastic distortion strength in pixels (0: off); Simard et al. use 34."""
+    elastic_sigma: float = 4.0
+    """Smoothness of the elastic displacement field, in pixels."""
+    seed: int = 0
+    """Seed of the one generator behind initialisation, shuffling and augmentation."""
+
+    def __post_init__(self) -> None:
+        require(len(self.hidden) >= 1, "train.hidden", "must list at least one layer width")
+        for i, width in enumerate(self.hidden):
+            require(width >= 1, f"train.hidden[{i}]", f"must be >= 1, got {width}")
+        checks = [
+            ("lr", self.lr > 0, "> 0"),
+            ("step_epochs", self.step_epochs >= 1, ">= 1"),
+            ("step_gamma", 0 < self.step_gamma <= 1, "in (0, 1]"),
+            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("epochs", self.epochs >= 1, ">= 1"),
+            ("patience", self.patience is None or self.patience >= 1, ">= 1 or null"),
+            ("shift_px", 0 <= self.shift_px <= 8, "in [0, 8]"),
+            ("rotate_deg", 0 <= self.rotate_deg <= 45, "in [0, 45]"),
+            ("elastic_alpha", self.elastic_alpha >= 0, ">= 0"),
+            ("elastic_sigma", self.elastic_sigma > 0, "> 0"),
+            ("seed", self.seed >= 0, ">= 0"),
+        ]
+        for key, ok, rule in checks:
+            require(ok, f"train.{key}", f"must be {rule}, got {getattr(self, key)!r}")
+
+    def ignored_keys(self) -> list[str]:
+        """Keys this config sets that its optimiser does not use (``gd`` is the seeds' plain
+        full-batch method), so the stage can say so instead of ignoring them silently."""
+        if self.optimizer != "gd":
+            return []
+        ignored = ["batch_size"]
+        ignored += ["schedule"] if self.schedule != "constant" else []
+        ignored += ["shift_px"] if self.shift_px else []
+        ignored += ["rotate_deg"] if self.rotate_deg else []
+        ignored += ["elastic_alpha"] if self.elastic_alpha else []
+        return ignored
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int
+    lr: float
+    """Learning rate at the start of the epoch."""
+    train_loss: float
+    """Mean over the epoch's batches (augmented, weights moving), as seen while training."""
+    train_accuracy: float
+    val_loss: float
+    """NaN when the validation split is empty."""
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    network: Network
+    """The weights of ``best_epoch``: best validation accuracy, or the last epoch without val."""
+    history: list[EpochStats]
+    best_epoch: int
+
+    def summary(self, config: TrainConfig) -> dict[str, Any]:
+        """Params and history for the weights file: no timings, so reruns stay identical."""
+        return {
+            "train": asdict(config),
+            "best_epoch": self.best_epoch,
+            "epochs_run": len(self.history),
+            "history": [
+                {k: _json_number(v) for k, v in asdict(s).items() if k != "seconds"}
+                for s in self.history
+            ],
+        }
+
+
+def _json_number(value: float) -> float | None:
+    """NaN (no val split) as JSON null, so the file's meta stays strict JSON."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def train(
+    X_train_784xm: np.ndarray,
+    y_train: np.ndarray,
+    X_val_784xm: np.ndarray,
+    y_val: np.ndarray,
+    config: TrainConfig,
+    *,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> TrainResult:
+    """Fit a network; raise :class:`DivergedError` as soon as the loss explodes."""
+    rng = np.random.default_rng(config.seed)
+    network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
+    step = _Stepper(network, config, len(y_train))
+    # Samples-major once, so a shuffled batch is a gather of contiguous rows.
+    X_rows = np.ascontiguousarray(X_train_784xm.T, dtype=np.float32)
+    has_val = len(y_val) > 0
+    history: list[EpochStats] = []
+    best, best_epoch, best_key = network, 0, (-1.0, 0.0)
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore"):
+            train_loss, train_accuracy = step.epoch(epoch, X_rows, y_train, rng)
+        val_loss, val_accuracy = evaluate(network, X_val_784xm, y_val)
+        stats = EpochStats(
+            epoch=epoch,
+            lr=step.schedule.lr_at(epoch - 1),
+            train_loss=train_loss,
+            train_accuracy=train_accuracy,
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+            seconds=time.perf_counter() - started,
+        )
+        history.append(stats)
+        if on_epoch is not None:
+            on_epoch(stats)
+        if not has_val:  # nothing to select on: keep the last weights
+            best, best_epoch = network, epoch
+        elif (val_accuracy, -val_loss) > best_key:
+            best, best_epoch, best_key = network.copy(), epoch, (val_accuracy, -val_loss)
+        elif config.patience is not None and epoch - best_epoch >= config.patience:
+            break
+    return TrainResult(best, history, best_epoch)
+
+
+class _Stepper:
+    """One epoch of batches: gather, augment, forward, check, backward, update."""
+
+    def __init__(self, network: Network, config: TrainConfig, m: int):
+        self.network = network
+        self.config = config
+        self.full_batch = config.optimizer == "gd"
+        batch_size = m if self.full_batch else min(config.batch_size, m)
+        self.batch_size = batch_size
+        self.workspace = Workspace(network, batch_size)
+        self.gradients = self.workspace.gradients()
+        params = network.parameters()
+        self.optimizer = make_optimizer(
+            config.optimizer,
+            params,
+            decayed=[p.shape[1] > 1 for p in params],  # weight matrices, not bias columns
+            weight_decay=config.weight_decay,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+        )
+        self.schedule = Schedule(
+            "constant" if self.full_batch else config.schedule,
+            config.lr,
+            config.epochs,
+            config.step_epochs,
+            config.step_gamma,
+        )
+        if not self.full_batch:
+            self.batch_rows = np.empty((batch_size, INPUT_SIZE), dtype=np.float32)
+            self.augmenter = Augmenter(
+                config.shift_px, config.rotate_deg, config.elastic_alpha, config.elastic_sigma
+            )
+
+    def epoch(
+        self, epoch: int, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[float, float]:
+        """Train one epoch; return its mean batch loss and accuracy as seen while training."""
+        m = len(y)
+        loss_sum, correct = 0.0, 0
+        for start, X_batch, y_batch in self.batches(X_rows, y, rng):
+            batch_loss, batch_correct = self.batch(epoch, X_batch.T, y_batch)
+            self.optimizer.step(self.gradients, self.schedule.lr_at(epoch - 1 + start / m))
+            loss_sum += batch_loss
+            correct += batch_correct
+        return loss_sum / m, correct / m
+
+    def batches(
+        self, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(first position, images (b, 784), labels) of each batch of the epoch."""
+        if self.full_batch:
+            yield 0, X_rows, y  # the seeds' method: every image, unchanged, every step
+            return
+        order = rng.permutation(len(y))
+        for start in range(0, len(y), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            X_batch = self.batch_rows[: len(rows)]
+            np.take(X_rows, rows, axis=0, out=X_batch)
+            if self.augmenter.active:
+                self.augmenter(X_batch, rng)
+            yield start, X_batch, y[rows]
+
+    def batch(self, epoch: int, X_784xb: np.ndarray, y_batch: np.ndarray) -> tuple[float, int]:
+        """Forward and backward pass: summed loss and correct count; gradients refilled."""
+        logits = self.workspace.forward(self.network, X_784xb)
+        loss_sum, correct = loss_and_dlogits(logits, y_batch)
+        if not loss_sum <= DIVERGED_LOSS * len(y_batch):  # also catches NaN
+            raise DivergedError(
+                f"training diverged in epoch {epoch} (batch loss {loss_sum / len(y_batch):.3g}); "
+                f"try a smaller learning rate than train.lr={self.config.lr}"
+            )
+        self.workspace.backward(self.network, X_784xb, logits)
+        return loss_sum, correct
+
+
+def class_histogram(network: Network, X_784xm: np.ndarray) -> np.ndarray:
+    """How many samples the network assigns to each class: (10,) int64."""
+    predictions = network.predict_proba(X_784xm).argmax(axis=0)
+    return np.bincount(predictions, minlength=NUM_CLASSES)
+
+
+def collapsed_class(histogram: np.ndarray) -> int | None:
+    """The class that took over the predictions (the seeds' "only 2 is predicted"), if any."""
+    total = int(histogram.sum())
+    top = int(histogram.argmax())
+    return top if total and histogram[top] > COLLAPSE_SHARE * total else None

@@ -1,0 +1,545 @@
+"""predict-folder's batch machinery: walking, rows, bad files, incremental runs, atomic output."""
+
+import io
+import json
+import multiprocessing
+import os
+import re
+import struct
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import digit_image, make_folder, save_digit, save_model
+from PIL import Image
+
+from digitflow.batch import folder_walk, predict
+from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
+from digitflow.batch.folder_walk import walk_files
+from digitflow.batch.predict import (
+    DecodingWorkerDied,
+    InputFolderError,
+    PredictFolderConfig,
+    predict_folder,
+    predictor_id,
+)
+from digitflow.batch.predictions_file import COLUMNS, PROBABILITY_COLUMNS, PredictionsFileError
+from digitflow.errors import ParamsError
+from digitflow.network.mlp import Network
+from digitflow.network.model_io import ModelFormatError
+from digitflow.reading import images
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    return save_model(tmp_path / "weights.npz", seed=0)
+
+
+def run(folder: Path, model: Path, tmp_path: Path, **options) -> dict:
+    settings = {k: options.pop(k) for k in ("patterns", "follow_symlinks", "jobs") if k in options}
+    config = PredictFolderConfig(input_dir=folder, **{"jobs": 1, **settings})
+    out = options.pop("out", tmp_path / "out" / "predictions.csv")
+    summary = options.pop("summary", tmp_path / "out" / "summary.json")
+    return predict_folder(config, model, out, summary, **options)
+
+
+def rows(tmp_path: Path) -> pd.DataFrame:
+    csv = tmp_path / "out" / "predictions.csv"
+    return pd.read_csv(csv, dtype=str, keep_default_na=False).set_index("path")
+
+
+def png_with_size(width: int, height: int) -> bytes:
+    """A PNG header claiming width x height pixels: a decompression bomb's first bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
+
+
+@pytest.fixture
+def decode_count(monkeypatch) -> list[Path]:
+    """Every path decoded in this process (runs use --jobs 1)."""
+    decoded = []
+    real_read_digit = images.read_digit
+
+    def counting_read_digit(path, polarity="auto"):
+        decoded.append(Path(path))
+        return real_read_digit(path, polarity)
+
+    monkeypatch.setattr(images, "read_digit", counting_read_digit)
+    return decoded
+
+
+# ---------------------------------------------------------------- walking
+
+
+def walked(root: Path, **options) -> list[str]:
+    return [f.rel_path for f in walk_files(root, **options)]
+
+
+def test_walk_is_sorted_by_relative_posix_path(tmp_path):
+    names = ["b.png", "a/z.png", "a.png", "a/b/c.png", "A.png", "a-b.png"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert walked(tmp_path) == sorted(names)
+    assert walked(tmp_path) == ["A.png", "a-b.png", "a.png", "a/b/c.png", "a/z.png", "b.png"]
+
+
+@pytest.mark.parametrize(
+    ("patterns", "expected"),
+    [
+        (("**/*",), ["a/b/deep.png", "a/x.JPG", "top.png", "top.txt"]),
+        (("*.png",), ["top.png"]),
+        (("**/*.png",), ["a/b/deep.png", "top.png"]),
+        (("a/**",), ["a/b/deep.png", "a/x.JPG"]),
+        (("*/*.[jJ][pP][gG]",), ["a/x.JPG"]),
+        (("top.???", "a/?/*"), ["a/b/deep.png", "top.png", "top.txt"]),
+        (("[!t]*/**/*.png",), ["a/b/deep.png"]),
+    ],
+)
+def test_patterns_are_globs_on_the_relative_path(tmp_path, patterns, expected):
+    for name in ["top.png", "top.txt", "a/x.JPG", "a/b/deep.png"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert walked(tmp_path, patterns=patterns) == expected
+
+
+def test_files_a_pattern_excludes_are_never_stated(tmp_path, monkeypatch):
+    for name in ["keep.png", "a.txt", "b.txt", "sub/c.txt", "sub/keep.png"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    stated = []
+    real_stat = folder_walk._stat_or_reason
+    monkeypatch.setattr(
+        folder_walk, "_stat_or_reason", lambda entry: stated.append(entry.name) or real_stat(entry)
+    )
+    assert walked(tmp_path, patterns=("**/*.png",)) == ["keep.png", "sub/keep.png"]
+    assert sorted(stated) == ["keep.png", "keep.png", "sub"]
+
+
+def test_hidden_files_and_folders_are_skipped(tmp_path):
+    for name in ["seen.png", ".DS_Store", ".git/objects/x.png", "sub/.hidden.png"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert walked(tmp_path) == ["seen.png"]
+
+
+@pytest.fixture
+def linked_tree(tmp_path: Path) -> Path:
+    outside = tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "dir" / "in_linked_dir.png").write_bytes(b"x")
+    (outside / "target.png").write_bytes(b"x")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "real.png").write_bytes(b"x")
+    (root / "link_file.png").symlink_to(outside / "target.png")
+    (root / "link_dir").symlink_to(outside / "dir")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("follow", "expected"),
+    [
+        (False, ["real.png"]),
+        (True, ["link_dir/in_linked_dir.png", "link_file.png", "real.png"]),
+    ],
+)
+def test_symlinks_are_ignored_unless_followed(linked_tree, follow, expected):
+    assert walked(linked_tree, follow_symlinks=follow) == expected
+
+
+def test_followed_symlink_loop_is_reported_and_not_entered(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.png").write_bytes(b"x")
+    (tmp_path / "a" / "again").symlink_to(tmp_path / "a")
+    (tmp_path / "a" / "root").symlink_to(tmp_path)
+    skipped = []
+    assert walked(tmp_path, follow_symlinks=True, on_skip=skipped.append) == ["a/x.png"]
+    assert len(skipped) == 2
+    assert all("symlink loop" in message for message in skipped)
+
+
+def test_dangling_symlink_and_fifo_come_out_with_a_problem_instead_of_hanging(tmp_path):
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "gone.png")
+    os.mkfifo(tmp_path / "pipe.png")
+    found = {f.rel_path: f.problem for f in walk_files(tmp_path, follow_symlinks=True)}
+    assert found == {
+        "dangling.png": "dangling symlink: its target does not exist",
+        "pipe.png": "not a regular file",
+    }
+
+
+def test_folder_that_cannot_be_listed_comes_out_with_a_problem(tmp_path, monkeypatch):
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "z.png").write_bytes(b"x")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path) == tmp_path / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = [(f.rel_path, f.problem) for f in walk_files(tmp_path)]
+    assert found == [("locked/", "cannot list folder: Permission denied"), ("z.png", "")]
+
+
+def test_walk_skips_the_runs_own_files_found_by_identity(tmp_path):
+    for name in ["a.png", "out.csv", "debug/a.png.png"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    skip = [tmp_path / "." / "out.csv", tmp_path / "debug", tmp_path / "not-yet-written.json"]
+    assert walked(tmp_path, skip=skip) == ["a.png"]
+
+
+# ---------------------------------------------------------------- rows and summary
+
+
+def test_rows_hold_path_probabilities_model_and_file_identity(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["b.png", "a/c.png"])
+    run(folder, model, tmp_path)
+    csv = tmp_path / "out" / "predictions.csv"
+    table = rows(tmp_path)
+    assert tuple(pd.read_csv(csv, nrows=0).columns) == COLUMNS
+    assert list(table.index) == ["a/c.png", "b.png"]
+    for path, row in table.iterrows():
+        probabilities = np.array([float(row[c]) for c in PROBABILITY_COLUMNS])
+        assert all(len(row[c].split(".")[1]) == 6 for c in [*PROBABILITY_COLUMNS, "confidence"])
+        assert abs(probabilities.sum() - 1) < 1e-4
+        assert int(row["predicted"]) == probabilities.argmax()
+        assert float(row["confidence"]) == probabilities.max()
+        stat = (folder / path).stat()
+        assert (int(row["size_bytes"]), int(row["mtime_ns"])) == (stat.st_size, stat.st_mtime_ns)
+        assert (row["model"], row["status"], row["error"]) == (predictor_id(model), "ok", "")
+
+
+def test_summary_counts_files_by_status_and_digit(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png", "c.png"])
+    (folder / "notes.txt").write_text("not a digit")
+    result = run(folder, model, tmp_path)
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == result
+    assert result["files_total"] == 4
+    assert result["by_status"] == {"ok": 3, "error": 1}
+    assert list(result["by_digit"]) == [str(d) for d in range(10)]
+    assert sum(result["by_digit"].values()) == 3
+    predicted = rows(tmp_path)["predicted"].value_counts()
+    assert all(result["by_digit"][digit] == count for digit, count in predicted.items() if digit)
+    assert (result["processed"], result["reused"]) == (4, 0)
+    assert result["model"] == predictor_id(model)
+    assert result["elapsed_s"] >= 0 and result["images_per_s"] >= 0
+
+
+def test_images_are_recognised_by_content_not_by_name(tmp_path, model):
+    folder = tmp_path / "in"
+    save_digit(folder / "png_named.txt")
+    save_digit(folder / "jpeg_named.PNG", image_format="JPEG")
+    save_digit(folder / "no_extension", image_format="BMP")
+    (folder / "text_named.png").write_text("hello")
+    run(folder, model, tmp_path)
+    assert rows(tmp_path)["status"].to_dict() == {
+        "jpeg_named.PNG": "ok",
+        "no_extension": "ok",
+        "png_named.txt": "ok",
+        "text_named.png": "error",
+    }
+
+
+def make_empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def make_truncated(path: Path) -> None:
+    buffer = io.BytesIO()
+    digit_image(96).save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
+def make_text(path: Path) -> None:
+    path.write_text("a shopping list, not a digit\n")
+
+
+def make_bomb(path: Path) -> None:
+    path.write_bytes(png_with_size(40_000, 40_000))
+
+
+def make_blank_page(path: Path) -> None:
+    Image.new("L", (48, 48), 230).save(path, format="PNG")
+
+
+def make_fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def make_unreadable(path: Path, monkeypatch) -> None:
+    """Tests run as root, who can read any file: deny this one where images opens it."""
+    save_digit(path)
+
+    def open_denying(file, *args, **kwargs):
+        if Path(file) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return open(file, *args, **kwargs)
+
+    monkeypatch.setattr(images, "open", open_denying, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("make_bad_file", "error"),
+    [
+        (make_empty, "empty file"),
+        (make_truncated, "truncated or broken image"),
+        (make_text, "not an image"),
+        (make_bomb, "decompression bomb"),
+        (make_blank_page, "no ink found"),
+        (make_fifo, "not a regular file"),
+        (make_unreadable, "Permission denied"),
+    ],
+)
+def test_bad_file_becomes_an_error_row_and_the_batch_goes_on(
+    tmp_path, model, monkeypatch, make_bad_file, error
+):
+    folder = make_folder(tmp_path / "in", ["a_good.png", "c_good.png"])
+    if make_bad_file is make_unreadable:
+        make_unreadable(folder / "b_bad.png", monkeypatch)
+    else:
+        make_bad_file(folder / "b_bad.png")
+    result = run(folder, model, tmp_path)
+    table = rows(tmp_path)
+    assert table["status"].to_dict() == {
+        "a_good.png": "ok",
+        "b_bad.png": "error",
+        "c_good.png": "ok",
+    }
+    bad = table.loc["b_bad.png"]
+    assert error in bad["error"]
+    assert "\n" not in bad["error"] and not bad["error"].startswith(str(folder))
+    assert bad["predicted"] == bad["confidence"] == bad["p0"] == ""
+    assert result["by_status"] == {"ok": 2, "error": 1}
+
+
+def test_worker_processes_write_the_same_rows_as_one_process(tmp_path, model):
+    folder = make_folder(tmp_path / "in", [f"{i:02d}.png" for i in range(12)])
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    pooled, single = tmp_path / "pooled.csv", tmp_path / "single.csv"
+    run(folder, model, tmp_path, jobs=2, out=pooled)
+    run(folder, model, tmp_path, jobs=1, out=single)
+    assert pooled.read_bytes() == single.read_bytes()
+
+
+def test_debug_dir_shows_what_the_network_saw(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["sub/seven.jpg"])
+    run(folder, model, tmp_path, debug_dir=tmp_path / "debug")
+    saw = np.asarray(Image.open(tmp_path / "debug" / "sub" / "seven.jpg.png"))
+    expected = np.rint(images.read_digit(folder / "sub" / "seven.jpg") * 255)
+    assert saw.shape == (28, 28)
+    np.testing.assert_array_equal(saw, expected)
+    assert saw[0, 0] == 0 and saw.max() == 255  # white ink on black, like MNIST
+
+
+def test_outputs_inside_the_input_folder_are_never_predicted(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    outputs = {
+        "out": folder / "predictions.csv",
+        "summary": folder / "summary.json",
+        "debug_dir": folder / "debug",
+    }
+    run(folder, model, tmp_path, **outputs)
+    run(folder, model, tmp_path, **outputs)
+    written = pd.read_csv(folder / "predictions.csv", dtype=str)
+    assert list(written["path"]) == ["a.png"]
+
+
+# ---------------------------------------------------------------- incremental runs
+
+
+def test_incremental_run_decodes_only_new_files(tmp_path, model, decode_count):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path, incremental=True)
+    before = rows(tmp_path)
+    save_digit(folder / "c.png")
+    decode_count.clear()
+    result = run(folder, model, tmp_path, incremental=True)
+    assert decode_count == [folder / "c.png"]
+    assert (result["processed"], result["reused"], result["files_total"]) == (1, 2, 3)
+    after = rows(tmp_path)
+    pd.testing.assert_frame_equal(after.loc[["a.png", "b.png"]], before)
+
+
+def touch_mtime(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def change_size_keep_mtime(path: Path) -> None:
+    stat = path.stat()
+    save_digit(path, side_px=64)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size != stat.st_size
+
+
+@pytest.mark.parametrize("change", [touch_mtime, change_size_keep_mtime])
+def test_incremental_run_redecodes_a_changed_file(tmp_path, model, decode_count, change):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path, incremental=True)
+    change(folder / "b.png")
+    decode_count.clear()
+    run(folder, model, tmp_path, incremental=True)
+    assert decode_count == [folder / "b.png"]
+    assert int(rows(tmp_path).loc["b.png", "mtime_ns"]) == (folder / "b.png").stat().st_mtime_ns
+
+
+def test_incremental_run_redecodes_everything_for_a_new_model(tmp_path, model, decode_count):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path, incremental=True)
+    new_model = save_model(tmp_path / "retrained.npz", seed=1)
+    decode_count.clear()
+    run(folder, new_model, tmp_path, incremental=True)
+    assert len(decode_count) == 2
+    assert set(rows(tmp_path)["model"]) == {predictor_id(new_model)}
+
+
+def test_incremental_run_redecodes_everything_when_the_reading_code_changes(
+    tmp_path, model, decode_count, monkeypatch
+):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path, incremental=True)
+    before = predictor_id(model)
+    changed_module = tmp_path / "paper.py"  # stands for an upgraded reading module
+    changed_module.write_text(predict.READING_CODE[0].read_text() + "\n# changed\n")
+    monkeypatch.setattr(predict, "READING_CODE", (changed_module, *predict.READING_CODE[1:]))
+    decode_count.clear()
+    result = run(folder, model, tmp_path, incremental=True)
+    assert len(decode_count) == 2 and result["reused"] == 0
+    assert set(rows(tmp_path)["model"]) == {predictor_id(model)} != {before}
+
+
+def test_incremental_run_drops_rows_of_deleted_files(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png", "c.png"])
+    run(folder, model, tmp_path, incremental=True)
+    (folder / "b.png").unlink()
+    result = run(folder, model, tmp_path, incremental=True)
+    assert list(rows(tmp_path).index) == ["a.png", "c.png"]
+    assert result["files_total"] == 2
+
+
+def test_incremental_run_retries_error_rows(tmp_path, model, decode_count):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    (folder / "b.png").write_text("not yet an image")
+    run(folder, model, tmp_path, incremental=True)
+    decode_count.clear()
+    run(folder, model, tmp_path, incremental=True)
+    assert decode_count == [folder / "b.png"]
+
+
+def swap_two_rows(text: str) -> str:
+    header, first, second, *rest = text.splitlines(keepends=True)
+    return "".join([header, second, first, *rest])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda text: text.replace("mtime_ns", "modified", 1), id="renamed-column"),
+        pytest.param(lambda text: text.replace(",ok,", ",ok,more,", 1), id="surplus-field"),
+        pytest.param(lambda text: text.rsplit(",", 3)[0] + "\n", id="cut-short"),
+        pytest.param(lambda text: text.replace(",ok,", ',"ok,', 1), id="open-quote"),
+        pytest.param(lambda text: text.replace(",ok,", ",fine,", 1), id="unknown-status"),
+        pytest.param(lambda text: re.sub(r"(?m)^a\.png,\d,", "a.png,12,", text), id="bad-digit"),
+        pytest.param(swap_two_rows, id="unsorted"),
+        pytest.param(lambda text: "\0\xff garbage", id="garbage"),
+        pytest.param(lambda text: "", id="empty"),
+    ],
+)
+def test_damaged_previous_output_is_fatal_and_left_untouched(tmp_path, model, damage):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path)
+    csv = tmp_path / "out" / "predictions.csv"
+    csv.write_text(damage(csv.read_text()))
+    damaged = csv.read_bytes()
+    with pytest.raises(PredictionsFileError, match="cannot be updated incrementally"):
+        run(folder, model, tmp_path, incremental=True)
+    assert csv.read_bytes() == damaged
+
+
+def test_full_run_replaces_a_damaged_previous_output(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    csv = tmp_path / "out" / "predictions.csv"
+    csv.parent.mkdir()
+    csv.write_text("not, a, predictions, file\n")
+    run(folder, model, tmp_path, incremental=False)
+    assert list(rows(tmp_path).index) == ["a.png"]
+
+
+# ---------------------------------------------------------------- atomic output, lock, fatal errors
+
+
+def test_crash_mid_run_leaves_previous_outputs_untouched(tmp_path, model, monkeypatch):
+    folder = make_folder(tmp_path / "in", [f"{i}.png" for i in range(5)])
+    run(folder, model, tmp_path)
+    out_dir = tmp_path / "out"
+    before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
+    monkeypatch.setattr(predict, "CHUNK_FILES", 2)
+    real_predict_proba = Network.predict_proba
+    calls = []
+
+    def predict_then_crash(self, X_784xm):
+        calls.append(X_784xm.shape[1])
+        if len(calls) > 1:
+            raise MemoryError("simulated crash after the first chunk")
+        return real_predict_proba(self, X_784xm)
+
+    monkeypatch.setattr(Network, "predict_proba", predict_then_crash)
+    with pytest.raises(MemoryError):
+        run(folder, model, tmp_path)
+    assert calls == [2, 2]
+    assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+
+
+def test_worker_process_dying_is_a_fatal_error_naming_its_files(tmp_path, model, monkeypatch):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    # fork, so the worker inherits the patched reader that kills it like the OOM killer would
+    fork = multiprocessing.get_context("fork")
+    monkeypatch.setattr(predict, "_executor", lambda workers: ProcessPoolExecutor(2, fork))
+    monkeypatch.setattr(images, "read_digit", lambda path, polarity: os._exit(9))
+    with pytest.raises(DecodingWorkerDied, match="on the files a.png .. b.png"):
+        run(folder, model, tmp_path, jobs=2)
+    assert not (tmp_path / "out" / "predictions.csv").exists()
+
+
+def test_run_refuses_to_start_while_another_holds_the_lock(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    out = tmp_path / "out" / "predictions.csv"
+    with hold_lock(lock_path_for(out)), pytest.raises(LockBusy, match="another run is in progress"):
+        run(folder, model, tmp_path)
+    assert not out.exists() and not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_missing_model_is_fatal(tmp_path):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    with pytest.raises(ModelFormatError, match="missing.npz: does not exist"):
+        run(folder, tmp_path / "missing.npz", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("make_input", "problem"),
+    [(lambda p: None, "does not exist"), (lambda p: p.write_text("x"), "is not a folder")],
+)
+def test_missing_or_unusable_input_folder_is_fatal(tmp_path, model, make_input, problem):
+    make_input(tmp_path / "in")
+    with pytest.raises(InputFolderError, match=problem):
+        run(tmp_path / "in", model, tmp_path)
+
+
+def test_config_rejects_negative_jobs():
+    with pytest.raises(ParamsError, match="predict_folder.jobs must be >= 0"):
+        PredictFolderConfig(jobs=-1)

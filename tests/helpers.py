@@ -1,0 +1,47 @@
+"""Small synthetic data the tests share: tiny models, drawn digits, folders of them."""
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digitflow.network.mlp import init_network
+from digitflow.network.model_io import save_network
+
+
+def save_model(path: Path, seed: int) -> Path:
+    save_network(path, init_network((784, 8, 10), np.random.default_rng(seed)), {})
+    return path
+
+
+def digit_image(side_px: int = 48) -> Image.Image:
+    """A dark '7' on light paper."""
+    image = Image.new("L", (side_px, side_px), 225)
+    s = side_px
+    ImageDraw.Draw(image).line(
+        [(s * 0.3, s * 0.25), (s * 0.7, s * 0.25), (s * 0.45, s * 0.8)], fill=30, width=s // 8
+    )
+    return image
+
+
+def save_digit(path: Path, image_format: str = "PNG", side_px: int = 48) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digit_image(side_px).save(path, format=image_format)
+    return path
+
+
+def make_folder(root: Path, names: list[str]) -> Path:
+    for name in names:
+        save_digit(root / name)
+    return root
+
+
+def synthetic_digits(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(784, m) float32 in [0, 1] and uint8 labels: one random stroke pattern per class plus
+    noise, so a small network separates them within a few epochs."""
+    prototypes = np.random.default_rng(1234).random((10, 784)) < 0.15
+    rng = np.random.default_rng(seed)
+    y = (np.arange(m) % 10).astype(np.uint8)
+    noise = rng.random((m, 784)) < 0.05
+    X = (prototypes[y] ^ noise).astype(np.float32) * rng.uniform(0.6, 1.0, (m, 1))
+    return np.ascontiguousarray(X.T, dtype=np.float32), y

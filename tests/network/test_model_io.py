@@ -1,0 +1,134 @@
+"""The weights file: round trip, reproducible bytes, and refusal of anything else."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from digitflow.errors import DigitflowError
+from digitflow.network.mlp import init_network
+from digitflow.network.model_io import (
+    FORMAT_VERSION,
+    ModelFormatError,
+    load_network,
+    network_fingerprint,
+    save_network,
+)
+
+META = {"train": {"hidden": [8, 6], "lr": 0.1}, "best_epoch": 3}
+
+
+@pytest.fixture
+def network():
+    return init_network((784, 8, 6, 10), np.random.default_rng(0))
+
+
+def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def rewrite(source, destination, replace: dict[str, bytes | None]):
+    """Copy an npz, replacing (bytes) or dropping (None) members named without .npy."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(destination, "w") as copy:
+        for name in original.namelist():
+            key = name.removesuffix(".npy")
+            if key not in replace:
+                copy.writestr(name, original.read(name))
+        for key, data in replace.items():
+            if data is not None:
+                copy.writestr(f"{key}.npy", data)
+
+
+def test_round_trip_keeps_weights_biases_and_meta(tmp_path, network):
+    path = tmp_path / "weights.npz"
+    save_network(path, network, META)
+    loaded, meta = load_network(path)
+    assert loaded.layer_sizes == (784, 8, 6, 10)
+    for original, copy in zip(
+        network.weights + network.biases, loaded.weights + loaded.biases, strict=True
+    ):
+        np.testing.assert_array_equal(original, copy)
+        assert copy.dtype == np.float32
+    assert meta == META
+
+
+def test_same_network_gives_identical_bytes(tmp_path, network):
+    save_network(tmp_path / "a.npz", network, META)
+    save_network(tmp_path / "b.npz", network, META)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    assert network_fingerprint(tmp_path / "a.npz") == network_fingerprint(tmp_path / "b.npz")
+
+
+def test_fingerprint_changes_with_the_weights(tmp_path, network):
+    save_network(tmp_path / "a.npz", network, META)
+    network.weights[0][0, 0] += 1
+    save_network(tmp_path / "b.npz", network, META)
+    fingerprint = network_fingerprint(tmp_path / "a.npz")
+    assert len(fingerprint) == 16 and int(fingerprint, 16) >= 0
+    assert fingerprint != network_fingerprint(tmp_path / "b.npz")
+
+
+def test_file_has_no_pickle_or_object_arrays(tmp_path, network):
+    save_network(tmp_path / "w.npz", network, META)
+    with np.load(tmp_path / "w.npz", allow_pickle=False) as archive:
+        assert all(archive[name].dtype != object for name in archive.files)
+        assert int(archive["format_version"]) == FORMAT_VERSION
+        assert json.loads(archive["meta_json"].tobytes()) == META
+
+
+@pytest.mark.parametrize(
+    ("replace", "problem"),
+    [
+        ({"format_version": npy_bytes(np.array(FORMAT_VERSION + 1))}, "format version 2"),
+        ({"W1": npy_bytes(np.zeros((6, 9), np.float32))}, "W1 of shape (6, 9)"),
+        ({"b0": npy_bytes(np.zeros((8,), np.float32))}, "b0 of shape (8,)"),
+        ({"W0": npy_bytes(np.zeros((8, 784), np.float64))}, "dtype float64"),
+        ({"layer_sizes": npy_bytes(np.array([784, 8, 6, 7]))}, "10 classes"),
+        ({"W2": None}, "no array 'W2'"),
+        ({"meta_json": None}, "no 'meta_json'"),
+        ({"extra": npy_bytes(np.zeros(3))}, "unexpected arrays ['extra']"),
+        ({"extra": npy_bytes(np.array([{"a": 1}], dtype=object), True)}, "needs pickle"),
+    ],
+)
+def test_load_rejects_damaged_files_with_one_line_naming_the_file(
+    tmp_path, network, replace, problem
+):
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    save_network(good, network, META)
+    rewrite(good, bad, replace)
+    with pytest.raises(ModelFormatError) as caught:
+        load_network(bad)
+    message = str(caught.value)
+    assert str(bad) in message and problem in message and "\n" not in message
+    assert isinstance(caught.value, DigitflowError)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "does not exist"),
+        (b"not a zip at all", "not a readable .npz"),
+        (npy_bytes(np.array([{"a": 1}], dtype=object), True), "not a readable .npz"),
+        (npy_bytes(np.zeros(3)), "single .npy array"),
+    ],
+)
+def test_load_rejects_files_that_are_not_weight_archives(tmp_path, content, problem):
+    path = tmp_path / "weights.npz"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ModelFormatError, match=problem):
+        load_network(path)
+
+
+def test_failed_save_leaves_the_previous_file(tmp_path, network):
+    path = tmp_path / "weights.npz"
+    save_network(path, network, META)
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        save_network(path, network, {"not json": object()})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.npz"]
