@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from digitflow.network.model_io import load_network
-from digitflow.reading import digit_norm
+from digitflow.reading import stroke
 from digitflow.reading.images import ImageError, normalise_digit, open_image
 from digitflow.synthetic.photos import PHOTO_FORMATS, draw_digit, write_photo
 
@@ -137,13 +137,13 @@ def _compare(title, paths, formats, y, predict: Predict, clean_pred: np.ndarray)
 
 
 def _without_stroke_step(paths: list[Path], y: np.ndarray, predict: Predict) -> str:
-    """Accuracy when strokes keep the width they have (digit_norm.STROKE_WIDTH_PX unbounded)."""
-    bounds = digit_norm.STROKE_WIDTH_PX
-    digit_norm.STROKE_WIDTH_PX = (0.0, float("inf"))
+    """Accuracy when strokes keep the width they have (stroke.STROKE_WIDTH_PX unbounded)."""
+    bounds = stroke.STROKE_WIDTH_PX
+    stroke.STROKE_WIDTH_PX = (0.0, float("inf"))
     try:
         digits = [_digit_or_none(open_image(path)) for path in paths]
     finally:
-        digit_norm.STROKE_WIDTH_PX = bounds
+        stroke.STROKE_WIDTH_PX = bounds
     blank = np.zeros((28, 28), np.float32)
     X_784xm = np.stack([(blank if d is None else d).ravel() for d in digits], axis=1)
     return f"{_accuracy(predict(X_784xm), y):.2%}"

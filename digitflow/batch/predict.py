@@ -44,16 +44,18 @@ from digitflow.network.mlp import Network
 from digitflow.network.model_io import load_network, network_fingerprint
 from digitflow.params import require
 from digitflow.progress import count_progress, interactive
-from digitflow.reading import digit_norm, images, ink_components, paper
+from digitflow.reading import images
 from digitflow.reading.images import Polarity
 
 CHUNK_FILES = 256
 """Files decoded per worker task and predicted per forward pass."""
-READING_CODE: tuple[Path, ...] = tuple(
-    Path(module.__file__) for module in (images, digit_norm, paper, ink_components, errors, mlp)
+READING_CODE: tuple[Path, ...] = (
+    *sorted(Path(images.__file__).parent.glob("[!_]*.py")),
+    Path(errors.__file__),
+    Path(mlp.__file__),
 )
-"""The code that turns a file into probabilities (images and mlp, and what they import): rows
-made by another version of it are stale, like rows made by other weights."""
+"""The code that turns a file into probabilities (every reading module, mlp, and the errors
+they import): rows made by another version of it are stale, like rows made by other weights."""
 
 
 @dataclass(frozen=True)

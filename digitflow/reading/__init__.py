@@ -1,2 +1,3 @@
-"""Turning any picture into the 28x28 the network reads: decoding, the paper model, ink
-groups, digit normalisation. Imports the shared plumbing only."""
+"""Turning any picture into the 28x28 the network reads: decoding (``images``), then the
+steps of ``recipe`` in order (colour, sheet, paper, ink groups, scan grading, stroke width,
+MNIST's frame). Imports the shared plumbing only."""

@@ -1,9 +1,9 @@
 """Turning a picture of one handwritten digit into the 28×28 array MNIST would have made of it.
 
-``open_image`` reads any file Pillow knows (by content, not by name), ``normalise_digit`` is the
-pure picture -> (28, 28) float32 step (the geometry lives in ``digitflow.reading.digit_norm``), and
-``read_digit`` chains the two. Every failure a user can act on is an ``ImageError`` whose
-one-line message names the file.
+``open_image`` is the decoding step: it reads any file Pillow knows (by content, not by
+name). ``normalise_digit`` is the pure picture -> (28, 28) float32 step (the recipe's steps
+are in ``digitflow.reading.recipe``), and ``read_digit`` chains the two. Every failure a
+user can act on is an ``ImageError`` whose one-line message names the file.
 """
 
 import struct
@@ -15,12 +15,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitflow.errors import DigitflowError, one_line
-from digitflow.reading.digit_norm import mnist_digit
 from digitflow.reading.paper import Polarity
-
-WORKING_SIDE_PX = 1024
-"""Larger pictures are box-reduced to about this long side first: a digit needs no more, and
-the work stays proportional to a small picture."""
+from digitflow.reading.recipe import read_picture
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 """What Pillow's decoders raise on damaged data (it has no common base class for them)."""
@@ -75,7 +71,7 @@ def normalise_digit(image: Image.Image, polarity: Polarity = "auto") -> np.ndarr
     on light (inverted) or light on dark. Raises EmptyImage when no ink is found."""
     if polarity not in ("auto", "dark-on-light", "light-on-dark"):
         raise ValueError(f"polarity must be auto, dark-on-light or light-on-dark, got {polarity}")
-    digit = mnist_digit(grayscale_array(image), polarity)
+    digit = read_picture(image, polarity).digit
     if digit is None:
         raise EmptyImage("no ink found: the picture looks blank")
     return digit
@@ -88,22 +84,6 @@ def read_digit(path: Path, polarity: Polarity = "auto") -> np.ndarray:
         return normalise_digit(image, polarity)
     except EmptyImage as error:
         raise EmptyImage(f"{path}: {error}") from None
-
-
-def grayscale_array(image: Image.Image) -> np.ndarray:
-    """Luminance (h, w) float32 in [0, 1] of an image in any Pillow mode, transparent parts
-    composited onto white. Integer modes are scaled by their full range (8-bit 255, 16-bit
-    65535); 32-bit 'I' and 'F' images, whose range no file format fixes, are stretched from
-    their own minimum to maximum unless already within [0, 1]. Pictures over twice
-    ``WORKING_SIDE_PX`` are box-reduced by a whole factor first."""
-    image = _working_size(_canonical_mode(image))
-    if image.mode in ("I", "F"):
-        return _unit_range(np.asarray(image, dtype=np.float32))
-    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255
-    if image.mode in ("LA", "RGBA"):
-        alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255
-        gray = gray * alpha + (1.0 - alpha)
-    return gray
 
 
 def _decode(stream, path: Path) -> Image.Image:
@@ -123,41 +103,6 @@ def _decode(stream, path: Path) -> Image.Image:
             raise NotAnImage(f"{path}: not an image (no known image format)") from None
         except _DECODE_ERRORS as error:
             raise BrokenImage(f"{path}: truncated or broken image ({_one_line(error)})") from None
-
-
-def _canonical_mode(image: Image.Image) -> Image.Image:
-    """The same picture in one of L, LA, RGB, RGBA, I or F."""
-    mode = image.mode
-    if mode in ("L", "LA", "RGB", "RGBA", "I", "F"):
-        return image
-    if mode.startswith("I;16"):
-        pixels = np.asarray(image, dtype=np.float32) / 65535  # any byte order
-        return Image.fromarray(pixels)
-    if mode == "1":
-        return image.convert("L")
-    if mode in ("P", "PA"):
-        transparent = mode == "PA" or "transparency" in image.info
-        return image.convert("RGBA" if transparent else "RGB")
-    if mode in ("La", "RGBa"):  # premultiplied alpha
-        return image.convert(mode[:-1] + "A")
-    return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV
-
-
-def _working_size(image: Image.Image) -> Image.Image:
-    factor = max(image.size) // WORKING_SIDE_PX
-    return image.reduce(factor) if factor >= 2 else image
-
-
-def _unit_range(pixels: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(pixels)
-    if not finite.all():  # NaN or infinity in a float TIFF: count it as the typical pixel
-        pixels = np.where(finite, pixels, np.median(pixels[finite]) if finite.any() else 0.0)
-    low, high = float(pixels.min()), float(pixels.max())
-    if low >= 0.0 and high <= 1.0:
-        return pixels
-    if high == low:
-        return np.zeros_like(pixels)
-    return (pixels - low) / (high - low)
 
 
 def _one_line(error: Exception) -> str:

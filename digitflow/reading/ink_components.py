@@ -6,6 +6,8 @@ enough, or near enough, to be one of its strokes (the bar of a 5, a pen lift); s
 and noise far from it are dropped so they cannot stretch the bounding box.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 KEEP_FRACTION = 0.1
@@ -16,9 +18,23 @@ grown by ``NEAR_MARGIN`` of its size."""
 NEAR_MARGIN = 0.25
 
 
-def digit_components(signal: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
-    """Mask (h, w) of the components of ``mask`` that form the digit, weighing each by the sum
-    of ``signal`` over its pixels; None when ``mask`` is empty."""
+@dataclass(frozen=True)
+class InkGroups:
+    """The 8-connected groups of ink on the analysis copy, and which of them form the digit."""
+
+    masses: np.ndarray
+    """(n,) float: each group's summed ink signal."""
+    boxes: np.ndarray
+    """(n, 4) int: each group's top, bottom, left, right (ends exclusive), in analysis px."""
+    kept: np.ndarray
+    """(n,) bool: the group is part of the digit."""
+    digit: np.ndarray
+    """(h, w) bool: the kept groups' pixels."""
+
+
+def ink_groups(signal: np.ndarray, mask: np.ndarray) -> InkGroups | None:
+    """The components of ``mask`` (h, w), each weighed by the sum of ``signal`` over its
+    pixels, and those that form the digit; None when ``mask`` is empty."""
     rows, starts, ends = _runs(mask)
     if rows.size == 0:
         return None
@@ -27,8 +43,11 @@ def digit_components(signal: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     bounds = np.stack([rows * width + starts, rows * width + ends], axis=1).ravel()
     run_mass = np.add.reduceat(np.append(signal.ravel(), 0), bounds)[::2]  # sum of each run
     mass = np.bincount(labels, weights=run_mass)
-    kept = _digit_labels(mass, _boxes(labels, rows, starts, ends))[labels]
-    return _paint(mask.shape, rows[kept], starts[kept], ends[kept])
+    boxes = _boxes(labels, rows, starts, ends)
+    kept = _digit_labels(mass, boxes)
+    runs_kept = kept[labels]
+    digit = _paint(mask.shape, rows[runs_kept], starts[runs_kept], ends[runs_kept])
+    return InkGroups(mass, boxes, kept, digit)
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,161 @@
+"""Reading a picture of one digit, step by step: the order of the recipe, in one place.
+
+1. ink signal from colour  (``colour``)        the picture as grey, at a working size
+2. the sheet               (``sheet``)         a sheet photographed on a desk: only the sheet
+3. paper and polarity      (``paper``)         uneven paper subtracted, ink high
+4. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped
+5. graded like a scan      (``scan``)          the digit's region at full resolution, 0 to 1
+6. stroke width            (``stroke``)        MNIST's range of pen widths
+7. 20×20 box               (``mnist_frame``)   long side fitted to 20 px
+8. centre of mass in 28×28 (``mnist_frame``)   MNIST's frame
+
+Steps 2-4 look at a copy shrunk by a whole factor to about ``ANALYSIS_SIDE_PX`` (the paper
+and the digit's groups need no more); step 5 cuts only the digit's own region from the
+full-resolution picture, so the work barely grows with the picture. Steps 5-8 are
+``digit_from_group``: they read any group of ink on the analysis copy as a single digit.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from digitflow.reading import scan
+from digitflow.reading.colour import grayscale_array
+from digitflow.reading.ink_components import InkGroups, ink_groups
+from digitflow.reading.masks import bounds, dilated
+from digitflow.reading.mnist_frame import centred_in_frame, fit_box
+from digitflow.reading.paper import Paper, Polarity, read_paper
+from digitflow.reading.sheet import find_sheet
+from digitflow.reading.stroke import BILEVEL_CUT, mnist_stroke_width
+
+ANALYSIS_SIDE_PX = 128
+"""Paper and groups are analysed on a copy shrunk by a whole factor to about this ..."""
+MAX_ANALYSIS_FACTOR = 4
+"""... but by no more than this: a small digit in a big photo must keep a few pixels per
+stroke (a big picture's decoding dwarfs the extra work anyway)."""
+MIN_CONTRAST = 0.04
+"""Ink must stand out from the paper by this much of the full grey scale ..."""
+MIN_CONTRAST_SIGMAS = 6.0
+"""... and by this many standard deviations of the paper's grain."""
+MASK_FRACTION = 0.35
+"""Pixels above this share of the ink level are ink when looking for the digit's groups."""
+MIN_DIGIT_FRACTION = 0.02
+"""Ink smaller than this share of the picture's long side is a speck, not a digit."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Steps 1-3 done: the grey picture (cut to its sheet), the copy its paper and ink groups
+    are analysed on, and the paper model."""
+
+    gray: np.ndarray
+    """(h, w) float32 in [0, 1]."""
+    small: np.ndarray
+    """(h / scale, w / scale) float32: ``gray`` shrunk for analysis."""
+    scale: int
+    """px of ``gray`` per px of ``small``."""
+    sheet: tuple[int, int, int, int] | None
+    """(top, bottom, left, right) of the sheet ``gray`` was cut to, in px of the picture
+    before the cut; None when no desk showed around it."""
+    paper: Paper
+    signal: np.ndarray
+    """(h / scale, w / scale) float32: ``small``'s ink minus paper, ink high."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What reading one picture found."""
+
+    picture: Picture
+    groups: InkGroups | None
+    """The ink's groups on ``picture.small`` and which form the digit; None when no ink."""
+    digit: np.ndarray | None
+    """(28, 28) float32 in [0, 1], ink high, as MNIST; None when no ink was found."""
+
+    @property
+    def polarity(self) -> Polarity:
+        """ "dark-on-light" or "light-on-dark" (what "auto" decided)."""
+        return self.picture.paper.polarity
+
+    @property
+    def digit_box(self) -> tuple[int, int, int, int] | None:
+        """(top, bottom, left, right) of the kept groups, in analysis px."""
+        return None if self.groups is None else bounds(self.groups.digit)
+
+    @property
+    def coverage(self) -> float:
+        """Share of the digit's box covered by its ink (0 with no ink)."""
+        if self.groups is None:
+            return 0.0
+        top, bottom, left, right = self.digit_box
+        return float(self.groups.digit[top:bottom, left:right].mean())
+
+
+def read_picture(image: Image.Image, polarity: Polarity = "auto") -> Reading:
+    """Read a Pillow image of one digit. Pure: the image is left untouched."""
+    picture = analyse(image, polarity)  # 1-3
+    least = max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
+    levels = scan.ink_levels(picture.signal, least)
+    if levels is None:
+        return Reading(picture, None, None)
+    groups = ink_groups(picture.signal, picture.signal > MASK_FRACTION * levels[1])  # 4
+    if groups is None or _is_speck(groups.digit):
+        return Reading(picture, None, None)
+    return Reading(picture, groups, digit_from_group(picture, groups.digit))  # 5-8
+
+
+def analyse(image: Image.Image, polarity: Polarity = "auto") -> Picture:
+    """Steps 1-3: the picture as grey, cut to its sheet if it lies on a desk (chalk has no
+    light sheet), shrunk for analysis, its paper modelled."""
+    gray = grayscale_array(image)  # 1
+    scale = _analysis_factor(gray.shape)
+    small = _reduced(gray, scale)
+    sheet = find_sheet(small) if polarity != "light-on-dark" else None  # 2
+    if sheet is not None:
+        top, bottom, left, right = sheet = tuple(edge * scale for edge in sheet)
+        gray = gray[top:bottom, left:right]
+        scale = _analysis_factor(gray.shape)
+        small = _reduced(gray, scale)
+    paper = read_paper(small, polarity)  # 3
+    return Picture(gray, small, scale, sheet, paper, paper.ink_signal(small))
+
+
+def digit_from_group(picture: Picture, group: np.ndarray) -> np.ndarray | None:
+    """Steps 5-8 on one group of ink, a (h, w) mask on ``picture.small``: the (28, 28)
+    float32 MNIST digit it makes, read as a single digit is; None when nothing is left."""
+    # 5. The group's region, at most CROP_SIDE_PX long, graded like a scan: paper 0, cores 1.
+    top, bottom, left, right = bounds(group, margin=1)
+    height, width = picture.gray.shape
+    scale = picture.scale
+    region = (  # whole pixels, so a digit's rendering does not depend on its sub-pixel phase
+        int(top * scale),
+        min(int(np.ceil(bottom * scale)), height),
+        int(left * scale),
+        min(int(np.ceil(right * scale)), width),
+    )
+    crop = scan.crop(picture.gray, region, scan.CROP_SIDE_PX)
+    signal = picture.paper.ink_signal(crop, region, scale)
+    ink = scan.graded(signal, scan.within(dilated(group), region, scale, crop.shape))
+    if ink is None:
+        return None
+    ink = mnist_stroke_width(ink)  # 6
+    top, bottom, left, right = bounds(ink > BILEVEL_CUT)
+    return centred_in_frame(fit_box(ink[top:bottom, left:right]))  # 7, 8
+
+
+def _analysis_factor(shape: tuple[int, int]) -> int:
+    """Whole factor a picture is shrunk by for analysis (px of the picture per px)."""
+    return min(-(-max(shape) // ANALYSIS_SIDE_PX), MAX_ANALYSIS_FACTOR)
+
+
+def _reduced(gray: np.ndarray, factor: int) -> np.ndarray:
+    """Each ``factor``×``factor`` block averaged (a partial block at the far edges too)."""
+    if factor == 1:
+        return gray
+    return np.asarray(Image.fromarray(gray).reduce(factor))
+
+
+def _is_speck(mask: np.ndarray) -> bool:
+    top, bottom, left, right = bounds(mask)
+    return max(bottom - top, right - left) < MIN_DIGIT_FRACTION * max(mask.shape)
