@@ -6,6 +6,9 @@ unknown keys and types, so a typo in ``params.yaml`` fails loudly instead of bei
 """
 
 import dataclasses
+import math
+import re
+import sys
 import types
 import typing
 from pathlib import Path
@@ -18,18 +21,67 @@ from digitflow.errors import ParamsError
 T = TypeVar("T")
 
 
+class _ParamsLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading numbers as YAML 1.2 (and DVC, and people) do."""
+
+
+# YAML 1.1 wants a dot and a signed exponent, so PyYAML reads `lr: 1e6` as the string '1e6'.
+_ParamsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
 def read_params_file(path: Path) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes().decode("utf-8")
     except OSError as exc:
         raise ParamsError(str(path), f"cannot be read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ParamsError(
+            str(path),
+            f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); "
+            "save it as UTF-8",
+        ) from exc
+    loader = _ParamsLoader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        _refuse_duplicate_keys(node, str(path))
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ParamsError(str(path), f"is not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ParamsError(str(path), "must hold a mapping of sections")
     return data
+
+
+def _refuse_duplicate_keys(root: yaml.Node | None, path: str) -> None:
+    """PyYAML keeps the last of two equal keys; a params file that sets one twice is refused,
+    naming the key and both lines, since either could be the one meant."""
+    pending, seen = [(root, "")], set()
+    while pending:
+        node, where = pending.pop()
+        if id(node) in seen:  # an alias: checked where it was written (and may be recursive)
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key, line = str(key_node.value), key_node.start_mark.line + 1
+                dotted = f"{where}.{key}" if where else key
+                if key in first_line:
+                    raise ParamsError(
+                        dotted,
+                        f"is set twice in {path} (lines {first_line[key]} and {line}); keep one",
+                    )
+                first_line[key] = line
+                pending.append((value_node, dotted))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
 
 
 def load_section(path: Path, section: str, config_type: type[T]) -> T:
@@ -101,6 +153,9 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParamsError(key, f"must be a number, got {value!r}")
+        # Every range check below is a comparison, and inf passes half of them.
+        if abs(value) > sys.float_info.max or not math.isfinite(value):
+            raise ParamsError(key, f"must be a finite number, got {value!r}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

@@ -64,3 +64,31 @@ def test_absent_section_uses_defaults_or_reports_missing_keys(tmp_path):
     path = write_params(tmp_path, "other: {}\n")
     with pytest.raises(ParamsError, match="example.lr is missing"):
         load_section(path, "example", ExampleConfig)
+
+
+@pytest.mark.parametrize("text", [".inf", "-.inf", ".nan", "1" + "0" * 400])
+def test_non_finite_float_is_refused_naming_the_key(tmp_path, text):
+    path = write_params(tmp_path, f"example:\n  lr: {text}\n")
+    with pytest.raises(ParamsError, match=r"^example\.lr must be a finite number, got "):
+        load_section(path, "example", ExampleConfig)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1e6", 1e6), ("2.5E-3", 2.5e-3), (".5e1", 5.0), ("1e+2", 100.0)]
+)
+def test_exponent_without_dot_or_sign_is_a_number(tmp_path, text, value):
+    path = write_params(tmp_path, f"example:\n  lr: {text}\n")
+    assert load_section(path, "example", ExampleConfig).lr == value
+
+
+def test_key_set_twice_is_refused_naming_both_lines(tmp_path):
+    path = write_params(tmp_path, "example:\n  lr: 0.1\n  seed: 1\n  lr: 0.2\n")
+    with pytest.raises(ParamsError, match=r"^example\.lr is set twice in .* \(lines 2 and 4\)"):
+        load_section(path, "example", ExampleConfig)
+
+
+def test_non_utf8_params_file_is_one_line_naming_the_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(b"example:\n  lr: 0.1 # caf\xe9\n")
+    with pytest.raises(ParamsError, match=r"is not UTF-8 text \(byte 0xe9 on line 2\)"):
+        load_section(path, "example", ExampleConfig)
