@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,3 +55,25 @@ def save_npy_atomic(destination: Path, array: np.ndarray) -> None:
     """Save one array as ``.npy`` (never pickled)."""
     with atomic_path(destination) as tmp, open(tmp, "wb") as f:
         np.save(f, array, allow_pickle=False)
+
+
+@contextmanager
+def restored_on_failure(folder: Path) -> Iterator[Path]:
+    """Set ``folder`` aside while the block writes a new one in its place; if the block fails,
+    delete what it wrote and put the old folder back. A folder a killed run set aside is put
+    back first, so the last complete one is never lost."""
+    folder = Path(folder)
+    aside = folder.with_name(f".{folder.name}.previous.tmp")
+    if aside.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(aside, folder)
+    if folder.is_dir():
+        os.replace(folder, aside)
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        if aside.is_dir():
+            os.replace(aside, folder)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)

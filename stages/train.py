@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 from dvclive import Live
 
+from digitflow.atomic import restored_on_failure
 from digitflow.console import note, reports_errors, warn
 from digitflow.dataset.prepare import load_prepared
 from digitflow.network.model_io import save_network
 from digitflow.network.training import (
     EpochStats,
     TrainConfig,
+    check_fits_in_memory,
     class_histogram,
     collapsed_class,
     train,
@@ -61,12 +63,16 @@ def main(
         note(f"train.optimizer=gd runs the seeds' full-batch method; ignoring {ignored}")
     X_train, y_train = load_prepared(data_dir, "train")
     X_val, y_val = load_prepared(data_dir, "val")
+    check_fits_in_memory(config, len(y_train), len(y_val))
     note(
         f"training hidden layers {list(config.hidden)} with {config.optimizer} for "
         f"{config.epochs} epochs on {len(y_train)} images"
     )
     show_lines = not interactive()
+    # dvclive empties its folder when it starts, so the last good logs are set aside until the
+    # run succeeds (not logged beside: in `dvc exp run` dvclive git-adds its own folder's files).
     with (
+        restored_on_failure(live_dir),
         Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False) as live,
         count_progress() as progress,
     ):
@@ -82,6 +88,7 @@ def main(
 
         result = train(X_train, y_train, X_val, y_val, config, on_epoch=on_epoch)
         live.summary["best_epoch"] = result.best_epoch  # the epoch whose weights are saved
+        save_network(out, result.network, result.summary(config))
 
     if len(result.history) < config.epochs:
         note(f"stopped early: no val improvement in {config.patience} epochs")
@@ -93,7 +100,6 @@ def main(
             f"predictions collapsed onto class {collapsed}; predicted counts for 0-9: "
             f"{histogram.tolist()} (try another train.lr or train.seed)"
         )
-    save_network(out, result.network, result.summary(config))
     best = result.history[result.best_epoch - 1]
     note(f"wrote {out} (epoch {best.epoch}: {describe(best)})")
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from digitflow.atomic import atomic_path, save_npy_atomic, write_text_atomic
+from digitflow.atomic import atomic_path, restored_on_failure, save_npy_atomic, write_text_atomic
 
 
 def test_failed_write_keeps_the_previous_file_and_leaves_no_temp(tmp_path):
@@ -34,3 +34,18 @@ def test_outputs_get_ordinary_file_permissions(tmp_path):
     untouched = tmp_path / "plain.txt"
     untouched.write_text("x")
     assert target.stat().st_mode & 0o777 == untouched.stat().st_mode & 0o777
+
+
+def test_folder_set_aside_by_a_killed_run_is_put_back_before_the_next(tmp_path):
+    logs = tmp_path / "logs"
+    (tmp_path / ".logs.previous.tmp").mkdir()
+    (tmp_path / ".logs.previous.tmp" / "good.json").write_text("last good")
+    logs.mkdir()
+    (logs / "half.json").write_text("killed mid-run")
+    with pytest.raises(RuntimeError), restored_on_failure(logs):
+        assert not logs.exists()
+        logs.mkdir()
+        raise RuntimeError("this run fails too")
+    assert [p.name for p in tmp_path.iterdir()] == ["logs"]
+    assert (logs / "good.json").read_text() == "last good"
+    assert [p.name for p in logs.iterdir()] == ["good.json"]

@@ -108,3 +108,36 @@ def test_bad_params_fail_with_the_key_named(root):
     assert result.exit_code == 2
     assert "train.lr must be > 0" in result.output
     assert not (root / "model").exists()
+
+
+@pytest.mark.parametrize("key", ["elastic_alpha", "elastic_sigma", "weight_decay"])
+def test_infinite_float_param_fails_naming_that_key(root, key):
+    result = run_stage(root, {**TINY_TRAIN, key: float("inf")})
+    assert result.exit_code == 2, result.output
+    assert f"train.{key} must be a finite number, got inf" in result.output
+    assert not (root / "model").exists() and not (root / "dvclive").exists()
+
+
+def test_network_too_big_for_memory_fails_naming_the_size(root):
+    result = run_stage(root, {**TINY_TRAIN, "hidden": [100_000_000]})
+    assert result.exit_code == 2, result.output
+    assert "train.hidden [100000000] would need about 1,845.7 GiB of memory" in result.output
+    assert not (root / "model").exists() and not (root / "dvclive").exists()
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "bad_params",
+    [{"elastic_alpha": float("inf")}, {"optimizer": "sgd", "lr": 1e4}],
+    ids=["bad-param", "diverging"],
+)
+def test_failed_run_keeps_the_last_good_logs(root, bad_params):
+    assert run_stage(root, TINY_TRAIN).exit_code == 0
+    good_logs = files_under(root / "dvclive")
+    assert "metrics.json" in good_logs and "plots/metrics/val/accuracy.tsv" in good_logs
+    assert run_stage(root, {**TINY_TRAIN, **bad_params}).exit_code != 0
+    assert files_under(root / "dvclive") == good_logs
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []

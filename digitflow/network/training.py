@@ -7,18 +7,21 @@ params on the same machine and thread count gives bit-identical weights.
 """
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from digitflow.errors import DigitflowError
+from digitflow.errors import DigitflowError, ParamsError
 from digitflow.network.augment import Augmenter
 from digitflow.network.mlp import (
     INPUT_SIZE,
     NUM_CLASSES,
+    PREDICT_CHUNK,
     Network,
     Workspace,
     evaluate,
@@ -108,6 +111,43 @@ class TrainConfig:
         ignored += ["rotate_deg"] if self.rotate_deg else []
         ignored += ["elastic_alpha"] if self.elastic_alpha else []
         return ignored
+
+
+def training_bytes(config: TrainConfig, train_count: int, val_count: int) -> int:
+    """About the peak memory of a run: the parameters six times over (weights, gradients, two
+    optimiser slots, the best epoch's copy, the evaluation workspace's gradients), activations,
+    deltas and ReLU masks of one batch and of one evaluation chunk, and the samples-major copy
+    of the training images."""
+    sizes = (INPUT_SIZE, *config.hidden, NUM_CLASSES)
+    parameters = sum(fan_out * (fan_in + 1) for fan_in, fan_out in pairwise(sizes))
+    batch = train_count if config.optimizer == "gd" else min(config.batch_size, train_count)
+    units = sum(sizes[1:])
+    per_sample = units * (4 + 4 + 1)  # float32 activation and delta, bool mask, per unit
+    columns = batch + min(val_count, PREDICT_CHUNK)
+    return 4 * (6 * parameters + INPUT_SIZE * train_count) + per_sample * columns
+
+
+def machine_memory_bytes() -> int:
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_fits_in_memory(
+    config: TrainConfig, train_count: int, val_count: int, available: int | None = None
+) -> None:
+    """Refuse, before anything is allocated, a network this machine cannot train: numpy
+    would fail part-way (MemoryError) or the kernel would kill the run."""
+    needed = training_bytes(config, train_count, val_count)
+    available = machine_memory_bytes() if available is None else available
+    if needed > available:
+        raise ParamsError(
+            "train.hidden",
+            f"{list(config.hidden)} would need about {_gib(needed)} of memory to train "
+            f"(batch_size {config.batch_size}); this machine has {_gib(available)}",
+        )
+
+
+def _gib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:,.1f} GiB"
 
 
 @dataclass(frozen=True)
