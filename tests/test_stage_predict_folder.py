@@ -11,6 +11,7 @@ from helpers import make_folder, save_model
 from typer.testing import CliRunner
 
 from digitflow.batch.filelock import hold_lock, lock_path_for
+from digitflow.network.model_io import load_network, save_network
 from digitflow.stages.predict_folder import app
 
 
@@ -144,3 +145,13 @@ def test_help_documents_exit_codes_and_precedence():
     assert "Exit codes: 0 = every file predicted; 3 = some files could not be read" in text
     assert "1 = fatal" in text and "2 = bad command line or params" in text
     assert "An option given on the command line wins over the params file" in text
+
+
+def test_model_holding_nan_is_refused_with_one_line_naming_the_array(project):
+    network, meta = load_network(Path("weights.npz"))
+    network.weights[0][0, 0] = float("nan")
+    save_network(Path("weights.npz"), network, meta)
+    result = invoke("photos", "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    assert "weights.npz: has 1 NaN or infinite values in W0; retrain" in result.stderr
+    assert not Path("out.csv").exists()

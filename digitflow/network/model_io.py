@@ -10,6 +10,8 @@ written here with fixed zip dates instead: the same network and meta give the sa
 import hashlib
 import io
 import json
+import math
+import re
 import zipfile
 from itertools import pairwise
 from pathlib import Path
@@ -61,60 +63,144 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
     """Read a weights file written by :func:`save_network`; raise :class:`ModelFormatError`
-    naming the file and the problem if it is not one."""
+    naming the file and the problem if it is not one.
+
+    The zip directory is checked before any array is read: only the members of the format,
+    each stored (not compressed) and no larger than its array needs. So a hostile file can
+    make this read no more than its own size, and nothing in it is unpickled.
+    """
     path = Path(path)
-    arrays = _read_arrays(path)
-    for name in ("format_version", "layer_sizes", "meta_json"):
-        if name not in arrays:
-            raise ModelFormatError(path, f"has no '{name}' array; not a digitflow weights file")
-    version = arrays["format_version"]
-    if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-        raise ModelFormatError(
-            path, f"has format version {version.tolist()}, expected {FORMAT_VERSION}"
-        )
-    sizes = tuple(int(n) for n in arrays["layer_sizes"].ravel())
-    _check_layer_sizes(path, sizes)
-    expected = {"format_version", "layer_sizes", "meta_json"}
-    weights, biases = [], []
-    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
-        weights.append(_float32_array(path, arrays, f"W{i}", (fan_out, fan_in)))
-        biases.append(_float32_array(path, arrays, f"b{i}", (fan_out, 1)))
-        expected |= {f"W{i}", f"b{i}"}
-    unexpected = sorted(set(arrays) - expected)
-    if unexpected:
-        raise ModelFormatError(path, f"holds unexpected arrays {unexpected} for layers {sizes}")
-    meta_json = arrays["meta_json"]
+    with _open_archive(path) as archive:
+        members = _check_directory(path, archive)
+        version = _read_member(path, archive, members, "format_version")
+        if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+            raise ModelFormatError(
+                path, f"has format version {version.tolist()}, expected {FORMAT_VERSION}"
+            )
+        sizes = tuple(int(n) for n in _read_member(path, archive, members, "layer_sizes").ravel())
+        _check_layer_sizes(path, sizes)
+        shapes = {}
+        for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+            shapes[f"W{i}"], shapes[f"b{i}"] = (fan_out, fan_in), (fan_out, 1)
+        unexpected = sorted(set(members) - set(shapes) - set(_FIXED_MEMBERS))
+        if unexpected:
+            raise ModelFormatError(path, f"holds unexpected arrays {unexpected} for layers {sizes}")
+        for name, shape in shapes.items():
+            if name not in members:
+                raise ModelFormatError(path, f"has no array '{name}' although layer_sizes lists it")
+            _check_declared_size(
+                path, members[name], name, _NPY_HEADER_MAX + 4 * math.prod(shape), shape
+            )
+        arrays = {name: _read_member(path, archive, members, name) for name in shapes}
+        meta_json = _read_member(path, archive, members, "meta_json")
+    for name, shape in shapes.items():
+        _check_float32(path, arrays[name], name, shape)
     if meta_json.dtype != np.uint8 or meta_json.ndim != 1:
         raise ModelFormatError(path, "has a 'meta_json' that is not a uint8 vector")
     try:
         meta = json.loads(meta_json.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(path, f"has unreadable meta_json: {exc}") from exc
+    weights = [arrays[f"W{i}"] for i in range(len(sizes) - 1)]
+    biases = [arrays[f"b{i}"] for i in range(len(sizes) - 1)]
     return Network(weights, biases), meta
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every member of the archive, loaded without pickle."""
+_NPY_HEADER_MAX = 4096
+"""Bytes an .npy header may take (numpy pads it to 64; a few hundred at most)."""
+_FIXED_MEMBERS = {"format_version": 1 << 12, "layer_sizes": 1 << 16, "meta_json": 1 << 24}
+"""The members every weights file has, with the most bytes each may declare: a scalar, a
+vector of layer widths, and the params and per-epoch history as JSON."""
+
+
+def _open_archive(path: Path) -> zipfile.ZipFile:
     try:
-        loaded = np.load(path, allow_pickle=False)
+        return zipfile.ZipFile(path)
     except FileNotFoundError as exc:
         raise ModelFormatError(path, "does not exist; run the train stage first") from exc
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except OSError as exc:
+        raise ModelFormatError(path, f"cannot be read ({exc.strerror})") from exc
+    except zipfile.BadZipFile as exc:
+        if _starts_with(path, b"\x93NUMPY"):
+            raise ModelFormatError(path, "is a single .npy array, not an .npz archive") from exc
         raise ModelFormatError(path, f"is not a readable .npz archive ({exc})") from exc
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ModelFormatError(path, "is a single .npy array, not an .npz archive")
-    arrays = {}
-    with loaded as archive:
-        for name in archive.files:
-            try:
-                arrays[name] = archive[name]
-            except ValueError as exc:
-                raise ModelFormatError(
-                    path, f"holds array '{name}' that needs pickle ({exc}); refusing to load"
-                ) from exc
-            except (OSError, EOFError, zipfile.BadZipFile) as exc:
-                raise ModelFormatError(path, f"has a damaged array '{name}' ({exc})") from exc
-    return arrays
+
+
+def _starts_with(path: Path, prefix: bytes) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(prefix)) == prefix
+
+
+def _check_directory(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The members by array name, each checked to be stored uncompressed (a compressed member
+    could declare any size and expand to it) and the fixed ones to be of a plausible size."""
+    members = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if not _ARRAY_NAME.fullmatch(name) or name in members:
+            raise ModelFormatError(path, f"holds unexpected arrays ['{name}']")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ModelFormatError(
+                path, f"has a compressed array '{name}'; weights files are stored uncompressed"
+            )
+        members[name] = info
+    # A stored member's bytes are in the file: a directory claiming more cannot be true.
+    declared = sum(info.file_size for info in members.values())
+    if declared > path.stat().st_size or any(
+        info.file_size != info.compress_size for info in members.values()
+    ):
+        raise ModelFormatError(path, "has a zip directory that does not match its contents")
+    for name, limit in _FIXED_MEMBERS.items():
+        if name not in members:
+            raise ModelFormatError(path, f"has no '{name}' array; not a digitflow weights file")
+        _check_declared_size(path, members[name], name, limit)
+    return members
+
+
+_ARRAY_NAME = re.compile(r"format_version|layer_sizes|meta_json|[Wb](?:0|[1-9][0-9]{0,3})")
+
+
+def _check_declared_size(
+    path: Path, info: zipfile.ZipInfo, name: str, limit: int, shape: tuple[int, int] | None = None
+) -> None:
+    if info.file_size > limit:
+        what = f"a float32 {shape} array takes" if shape else f"the {limit} it may take"
+        raise ModelFormatError(
+            path, f"declares {info.file_size} bytes for '{name}', more than {what}"
+        )
+
+
+def _read_member(
+    path: Path, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str
+) -> np.ndarray:
+    """One member as an array, its .npy header checked against its length before anything
+    is allocated (``np.load`` allocates whatever shape the header claims)."""
+    info = members[name]
+    data = bytearray(info.file_size)  # writable, so the arrays are too, without a copy
+    try:
+        with archive.open(info) as member:
+            if member.readinto(data) != info.file_size or member.read(1):
+                raise EOFError("shorter or longer than the zip directory says")
+        stream = io.BytesIO(data)
+        version = np.lib.format.read_magic(stream)
+        read_header = _NPY_HEADER_READERS.get(version)
+        if read_header is None:
+            raise ValueError(f"npy format version {version} is not supported")
+        shape, fortran_order, dtype = read_header(stream)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFormatError(path, f"has a damaged array '{name}' ({exc})") from exc
+    if dtype.hasobject:
+        raise ModelFormatError(path, f"holds array '{name}' that needs pickle; refusing to load")
+    if len(data) - stream.tell() != math.prod(shape) * dtype.itemsize:
+        raise ModelFormatError(path, f"has a damaged array '{name}' (its length fits no {shape})")
+    array = np.frombuffer(data, dtype=dtype, offset=stream.tell())
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+_NPY_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 
 def _check_layer_sizes(path: Path, sizes: tuple[int, ...]) -> None:
@@ -128,17 +214,16 @@ def _check_layer_sizes(path: Path, sizes: tuple[int, ...]) -> None:
         )
 
 
-def _float32_array(
-    path: Path, arrays: dict[str, np.ndarray], name: str, shape: tuple[int, int]
-) -> np.ndarray:
-    if name not in arrays:
-        raise ModelFormatError(path, f"has no array '{name}' although layer_sizes lists it")
-    array = arrays[name]
+def _check_float32(path: Path, array: np.ndarray, name: str, shape: tuple[int, int]) -> None:
     if array.shape != shape:
         raise ModelFormatError(path, f"has {name} of shape {array.shape}, expected {shape}")
     if array.dtype != np.float32:
         raise ModelFormatError(path, f"has {name} of dtype {array.dtype}, expected float32")
-    return array
+    non_finite = array.size - np.count_nonzero(np.isfinite(array))
+    if non_finite:
+        raise ModelFormatError(
+            path, f"has {non_finite} NaN or infinite values in {name}; retrain the model"
+        )
 
 
 def network_fingerprint(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -86,12 +87,13 @@ def test_file_has_no_pickle_or_object_arrays(tmp_path, network):
         ({"format_version": npy_bytes(np.array(FORMAT_VERSION + 1))}, "format version 2"),
         ({"W1": npy_bytes(np.zeros((6, 9), np.float32))}, "W1 of shape (6, 9)"),
         ({"b0": npy_bytes(np.zeros((8,), np.float32))}, "b0 of shape (8,)"),
-        ({"W0": npy_bytes(np.zeros((8, 784), np.float64))}, "dtype float64"),
+        ({"W0": npy_bytes(np.zeros((8, 784), np.float16))}, "dtype float16"),
+        ({"W0": npy_bytes(np.zeros((8, 784), np.float64))}, "more than a float32 (8, 784) array"),
         ({"layer_sizes": npy_bytes(np.array([784, 8, 6, 7]))}, "10 classes"),
         ({"W2": None}, "no array 'W2'"),
         ({"meta_json": None}, "no 'meta_json'"),
         ({"extra": npy_bytes(np.zeros(3))}, "unexpected arrays ['extra']"),
-        ({"extra": npy_bytes(np.array([{"a": 1}], dtype=object), True)}, "needs pickle"),
+        ({"W0": npy_bytes(np.array([{"a": 1}], dtype=object), True)}, "needs pickle"),
     ],
 )
 def test_load_rejects_damaged_files_with_one_line_naming_the_file(
@@ -112,7 +114,7 @@ def test_load_rejects_damaged_files_with_one_line_naming_the_file(
     [
         (None, "does not exist"),
         (b"not a zip at all", "not a readable .npz"),
-        (npy_bytes(np.array([{"a": 1}], dtype=object), True), "not a readable .npz"),
+        (npy_bytes(np.array([{"a": 1}], dtype=object), True), "single .npy array"),
         (npy_bytes(np.zeros(3)), "single .npy array"),
     ],
 )
@@ -122,6 +124,51 @@ def test_load_rejects_files_that_are_not_weight_archives(tmp_path, content, prob
         path.write_bytes(content)
     with pytest.raises(ModelFormatError, match=problem):
         load_network(path)
+
+
+def test_unexpected_member_is_refused_before_any_array_is_read(tmp_path, network, monkeypatch):
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    save_network(good, network, META)
+    rewrite(good, bad, {"huge": npy_bytes(np.zeros(3))})
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(
+        zipfile.ZipFile,
+        "open",
+        lambda self, name, *a, **k: opened.append(name) or real_open(self, name, *a, **k),
+    )
+    with pytest.raises(ModelFormatError, match=r"unexpected arrays \['huge'\]"):
+        load_network(bad)
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    ("compression", "problem"),
+    [
+        (zipfile.ZIP_STORED, "declares 1025216 bytes for 'W0', more than a float32 (8, 784)"),
+        (zipfile.ZIP_DEFLATED, "has a compressed array 'W0'"),
+    ],
+    ids=["oversized", "compressed"],
+)
+def test_member_that_could_be_larger_than_its_array_is_refused(
+    tmp_path, network, compression, problem
+):
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    save_network(good, network, META)
+    with zipfile.ZipFile(good) as original, zipfile.ZipFile(bad, "w") as copy:
+        for name in original.namelist():
+            data = original.read(name) + (b"\0" * 1_000_000 if name == "W0.npy" else b"")
+            copy.writestr(name, data, compress_type=compression if name == "W0.npy" else None)
+    with pytest.raises(ModelFormatError, match=re.escape(problem)):
+        load_network(bad)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_weights_holding_nan_or_inf_are_refused(tmp_path, network, value):
+    network.weights[1][2, 3] = value
+    save_network(tmp_path / "w.npz", network, META)
+    with pytest.raises(ModelFormatError, match="has 1 NaN or infinite values in W1; retrain"):
+        load_network(tmp_path / "w.npz")
 
 
 def test_failed_save_leaves_the_previous_file(tmp_path, network):
