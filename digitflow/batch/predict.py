@@ -1,30 +1,28 @@
-"""Batch prediction over a folder: walk it, decode images in worker processes, predict in
-chunks, and stream one CSV row per file, then a JSON summary.
+"""Batch prediction over a folder: walk it, have a backend read it in chunks, and stream one
+CSV row per file, then a JSON summary.
 
-Memory stays flat in the number of files: the walk is lazy, at most ``2 * workers`` chunks
-of :data:`CHUNK_FILES` images are in flight, and each chunk's rows go straight to a
-temporary file that replaces the output only when every row is written.
+Memory stays flat in the number of files: the walk is lazy, at most the backend's
+``max_in_flight`` chunks of :data:`CHUNK_FILES` files are in flight, and each chunk's rows go
+straight to a temporary file that replaces the output only when every row is written.
 """
 
 import functools
 import hashlib
-import io
 import itertools
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from digitflow import errors
-from digitflow.atomic import atomic_path, write_bytes_atomic, write_json_atomic
+from digitflow.atomic import atomic_path, write_json_atomic
+from digitflow.batch.backends import Backend, ChunkKilledWorker, LocalPool
+from digitflow.batch.chunk_reading import Decoding
 from digitflow.batch.filelock import hold_lock, lock_path_for
 from digitflow.batch.folder_walk import FoundFile, walk_files
 from digitflow.batch.predictions_file import (
@@ -82,14 +80,6 @@ class DecodingWorkerDied(DigitflowError):
     """A worker process was killed (out of memory, a signal) while decoding a chunk."""
 
 
-@dataclass(frozen=True)
-class _Decoding:
-    """What a chunk needs to be decoded, sent to a worker process."""
-
-    polarity: Polarity
-    debug_dir: Path | None
-
-
 def predict_folder(
     config: PredictFolderConfig,
     model_path: Path,
@@ -123,15 +113,15 @@ def predict_folder(
         total = sum(1 for _ in files()) if interactive() else None
         started = time.perf_counter()
         workers = config.jobs or available_cores()
-        batch = _Batch(network, model_id, _Decoding(config.polarity, debug_dir))
+        batch = _Batch(model_id)
         try:
             with (
                 atomic_path(out_csv) as tmp,
                 open(tmp, "w", newline="", **CSV_ENCODING) as handle,
-                _executor(workers) as executor,
+                LocalPool(workers, network, Decoding(config.polarity, debug_dir)) as backend,
             ):
                 writer = PredictionsWriter(handle)
-                batch.run(files(on_skip=warn), previous, executor, writer, total, 2 * workers)
+                batch.run(files(on_skip=warn), previous, backend, writer, total)
         finally:
             if previous is not None:
                 previous.close()
@@ -173,13 +163,11 @@ def predictor_id(model_path: Path) -> str:
 
 
 class _Batch:
-    """Runs the chunks through decode -> predict -> rows, keeping a bounded window of chunks
-    in flight so workers stay busy while the main process predicts and writes."""
+    """Runs the chunks through a backend and turns its results into rows, keeping a bounded
+    window of chunks in flight so workers stay busy while this process writes."""
 
-    def __init__(self, network: Network, model_id: str, decoding: _Decoding):
-        self.network = network
+    def __init__(self, model_id: str):
         self.model_id = model_id
-        self.decoding = decoding
         self.processed = 0
         self.reused = 0
 
@@ -187,18 +175,17 @@ class _Batch:
         self,
         files: Iterable[FoundFile],
         previous: PreviousRows | None,
-        executor: Executor,
+        backend: Backend,
         writer: PredictionsWriter,
         total: int | None,
-        max_in_flight: int,
     ) -> None:
-        pending: deque[tuple[list[FoundFile], list[Row | None], Future]] = deque()
+        pending: deque[tuple[list[FoundFile], list[Row | None], Future | None]] = deque()
         started = time.perf_counter()
         with count_progress() as progress:
             task = progress.add_task("predicting", total=total, status="")
 
             def finish_oldest() -> None:
-                self._finish(*pending.popleft(), writer)
+                self._finish(*pending.popleft(), backend, writer)
                 rate = self.processed / max(time.perf_counter() - started, 1e-9)
                 progress.update(task, completed=writer.files_total, status=f"{rate:.0f} img/s")
 
@@ -206,39 +193,34 @@ class _Batch:
                 reusable = [
                     previous.reusable(f, self.model_id) if previous else None for f in chunk
                 ]
-                pending.append((chunk, reusable, self._submit(executor, chunk, reusable)))
+                to_decode = [(f.path, f.rel_path) for f in _to_decode(chunk, reusable)]
+                # A chunk with nothing to decode is never submitted: a nightly run that finds
+                # no new files starts no work anywhere.
+                pending.append((chunk, reusable, backend.submit(to_decode) if to_decode else None))
                 # Write finished chunks as soon as possible; block only when the window is full.
-                while pending and (len(pending) > max_in_flight or pending[0][2].done()):
+                while pending and (len(pending) > backend.max_in_flight or _is_done(pending[0][2])):
                     finish_oldest()
             while pending:
                 finish_oldest()
-
-    def _submit(
-        self, executor: Executor, chunk: list[FoundFile], reusable: list[Row | None]
-    ) -> Future:
-        to_decode = [(f.path, f.rel_path) for f in _to_decode(chunk, reusable)]
-        # A chunk with nothing to decode never wakes the pool: a nightly run that finds no
-        # new files starts no worker processes at all.
-        if not to_decode:
-            executor = _InProcessExecutor()
-        return executor.submit(decode_files, to_decode, self.decoding)
 
     def _finish(
         self,
         chunk: list[FoundFile],
         reusable: list[Row | None],
-        decoding: Future,
+        reading: Future | None,
+        backend: Backend,
         writer: PredictionsWriter,
     ) -> None:
+        to_decode = _to_decode(chunk, reusable)
         try:
-            digits_kx28x28, errors = decoding.result()
-        except BrokenProcessPool:
+            probs_10xk, errors = backend.result(reading) if reading else (None, [])
+        except ChunkKilledWorker:
             first, last = chunk[0].rel_path, chunk[-1].rel_path
             raise DecodingWorkerDied(
                 f"a decoding worker process died (killed, or out of memory?) on the files "
                 f"{first} .. {last}; no output was written"
             ) from None
-        decoded = iter(self._decoded_rows(_to_decode(chunk, reusable), digits_kx28x28, errors))
+        decoded = iter(self._decoded_rows(to_decode, probs_10xk, errors))
         rows = []
         for found, row in zip(chunk, reusable, strict=True):
             if row is None and found.problem:
@@ -250,16 +232,18 @@ class _Batch:
         self.processed += len(chunk) - reused
 
     def _decoded_rows(
-        self, files: list[FoundFile], digits_kx28x28: np.ndarray, errors: list[str]
+        self, files: list[FoundFile], probs_10xk: np.ndarray | None, errors: list[str]
     ) -> list[Row]:
-        ok = [i for i, error in enumerate(errors) if not error]
-        X_784xk = digits_kx28x28[ok].reshape(len(ok), 28 * 28).T  # row-major, as in training
-        probs_10xk = self.network.predict_proba(X_784xk)
-        predicted = iter(ok_rows([files[i] for i in ok], probs_10xk, self.model_id))
+        ok = [found for found, error in zip(files, errors, strict=True) if not error]
+        predicted = iter(ok_rows(ok, probs_10xk, self.model_id) if ok else [])
         return [
             error_row(found, error, self.model_id) if error else next(predicted)
             for found, error in zip(files, errors, strict=True)
         ]
+
+
+def _is_done(reading: Future | None) -> bool:
+    return reading is None or reading.done()
 
 
 def _to_decode(chunk: list[FoundFile], reusable: list[Row | None]) -> list[FoundFile]:
@@ -270,61 +254,3 @@ def _chunks(items: Iterable[FoundFile], size: int) -> Iterator[list[FoundFile]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
-
-
-def decode_files(
-    files: list[tuple[Path, str]], decoding: _Decoding
-) -> tuple[np.ndarray, list[str]]:
-    """Read ``(path, rel_path)`` files as 28x28 digits: (k, 28, 28) float32, and one error
-    message per file ("" when it decoded; its digit is then zeros). Runs in a worker."""
-    digits_kx28x28 = np.zeros((len(files), 28, 28), np.float32)
-    errors = [""] * len(files)
-    for i, (path, rel_path) in enumerate(files):
-        try:
-            digits_kx28x28[i] = images.read_digit(path, polarity=decoding.polarity)
-        except Exception as exc:  # one bad file must never stop the batch: it becomes a row
-            errors[i] = describe_failure(exc, path)
-            continue
-        if decoding.debug_dir is not None:
-            save_debug_png(decoding.debug_dir / f"{rel_path}.png", digits_kx28x28[i])
-    return digits_kx28x28, errors
-
-
-def describe_failure(exc: Exception, path: Path) -> str:
-    """The error cell of a file's row. Its path is in the row already, so a message's
-    ``<path>: `` prefix is dropped: the cell then reads the same wherever the folder lives."""
-    if isinstance(exc, images.ImageError):
-        return str(exc).removeprefix(f"{path}: ")
-    if isinstance(exc, OSError):
-        return f"cannot read: {exc.strerror or exc}"
-    return f"unexpected {type(exc).__name__} while reading: {exc}"
-
-
-def save_debug_png(path: Path, digit_28x28: np.ndarray) -> None:
-    """What the network saw: white ink on black, like MNIST."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.rint(digit_28x28 * 255).astype(np.uint8)).save(buffer, format="PNG")
-    write_bytes_atomic(path, buffer.getvalue())
-
-
-class _InProcessExecutor(Executor):
-    """``--jobs 1``: decode in this process, at submit time, with no pool to start."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:
-            future.set_exception(exc)
-        return future
-
-
-def _executor(workers: int) -> Executor:
-    if workers == 1:
-        return _InProcessExecutor()
-    # forkserver, not fork: workers must not inherit the lock's file descriptor (a stray
-    # worker would keep the lock alive) nor the progress bar's thread. Preloading this
-    # module lets every worker start with numpy and Pillow already imported.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -16,7 +16,7 @@ import pytest
 from helpers import digit_image, make_folder, save_digit, save_model
 from PIL import Image
 
-from digitflow.batch import folder_walk, predict
+from digitflow.batch import backends, folder_walk, predict
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.batch.folder_walk import walk_files
 from digitflow.batch.predict import (
@@ -509,7 +509,7 @@ def test_worker_process_dying_is_a_fatal_error_naming_its_files(tmp_path, model,
     folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
     # fork, so the worker inherits the patched reader that kills it like the OOM killer would
     fork = multiprocessing.get_context("fork")
-    monkeypatch.setattr(predict, "_executor", lambda workers: ProcessPoolExecutor(2, fork))
+    monkeypatch.setattr(backends, "process_pool", lambda workers: ProcessPoolExecutor(2, fork))
     monkeypatch.setattr(images, "read_digit", lambda path, polarity: os._exit(9))
     with pytest.raises(DecodingWorkerDied, match="on the files a.png .. b.png"):
         run(folder, model, tmp_path, jobs=2)

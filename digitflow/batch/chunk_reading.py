@@ -1,0 +1,78 @@
+"""What a worker does with one chunk of files: decode each to a 28x28 digit, and predict them.
+
+Every backend (``digitflow.batch.backends``) runs these same functions, so a row reads the
+same whichever process or machine made it. One bad file never stops a chunk: it gets an
+error message instead of a digit.
+"""
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from digitflow.atomic import write_bytes_atomic
+from digitflow.network.mlp import Network
+from digitflow.reading import images
+from digitflow.reading.images import Polarity
+
+ChunkFiles = list[tuple[Path, str]]
+"""``(path, rel_path)`` of each file to read: only these travel to a worker, never pixels."""
+ChunkResult = tuple[np.ndarray, list[str]]
+"""``(probs_10xk, errors)``: one error message per file ("" when it was read) and the
+probabilities of the k files that were read, in order."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How every file of a batch is decoded, sent along with each chunk."""
+
+    polarity: Polarity
+    debug_dir: Path | None
+
+
+def read_chunk(files: ChunkFiles, decoding: Decoding, network: Network) -> ChunkResult:
+    """Decode and predict a chunk in one go: what a worker holding the model runs."""
+    digits_kx28x28, errors = decode_files(files, decoding)
+    return predict_decoded(network, digits_kx28x28, errors), errors
+
+
+def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, list[str]]:
+    """Read files as 28x28 digits: (k, 28, 28) float32, and one error message per file
+    ("" when it decoded; its digit is then zeros)."""
+    digits_kx28x28 = np.zeros((len(files), 28, 28), np.float32)
+    errors = [""] * len(files)
+    for i, (path, rel_path) in enumerate(files):
+        try:
+            digits_kx28x28[i] = images.read_digit(path, polarity=decoding.polarity)
+        except Exception as exc:  # one bad file must never stop the batch: it becomes a row
+            errors[i] = describe_failure(exc, path)
+            continue
+        if decoding.debug_dir is not None:
+            save_debug_png(decoding.debug_dir / f"{rel_path}.png", digits_kx28x28[i])
+    return digits_kx28x28, errors
+
+
+def predict_decoded(network: Network, digits_kx28x28: np.ndarray, errors: list[str]) -> np.ndarray:
+    """Probabilities (10, number of files without an error) of the decoded digits."""
+    ok = [i for i, error in enumerate(errors) if not error]
+    X_784xk = digits_kx28x28[ok].reshape(len(ok), 28 * 28).T  # row-major, as in training
+    return network.predict_proba(X_784xk)
+
+
+def describe_failure(exc: Exception, path: Path) -> str:
+    """The error cell of a file's row. Its path is in the row already, so a message's
+    ``<path>: `` prefix is dropped: the cell then reads the same wherever the folder lives."""
+    if isinstance(exc, images.ImageError):
+        return str(exc).removeprefix(f"{path}: ")
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    return f"unexpected {type(exc).__name__} while reading: {exc}"
+
+
+def save_debug_png(path: Path, digit_28x28: np.ndarray) -> None:
+    """What the network saw: white ink on black, like MNIST."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.rint(digit_28x28 * 255).astype(np.uint8)).save(buffer, format="PNG")
+    write_bytes_atomic(path, buffer.getvalue())
