@@ -54,7 +54,9 @@ def test_csv_pair_goes_through_download_and_normalise(tmp_path, csv_dir):
     )
     downloaded = run_download(params, tmp_path / "raw")
     assert downloaded.exit_code == 0, downloaded.output
-    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(MNIST_FILE_NAMES)
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(
+        [*MNIST_FILE_NAMES, "MD5SUMS"]
+    )
     normalised = run_normalise(params, tmp_path / "raw", tmp_path / "prepared")
     assert normalised.exit_code == 0, normalised.output
     assert sorted(p.name for p in (tmp_path / "prepared").iterdir()) == PREPARED_FILES
@@ -91,13 +93,14 @@ def test_bad_download_params_exit_2_naming_the_key(tmp_path, section, message):
     assert message in result.stderr
 
 
-def test_invalid_raw_file_exits_1_naming_it(tmp_path, csv_dir):
+def test_raw_file_changed_after_download_exits_1_naming_it(tmp_path, csv_dir):
     params = write_params(tmp_path, download={"csv_dir": str(csv_dir)})
     assert run_download(params, tmp_path / "raw").exit_code == 0
     (tmp_path / "raw" / TRAIN_LABELS).write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05\x01")
     result = run_normalise(params, tmp_path / "raw", tmp_path / "prepared")
     assert result.exit_code == 1
-    assert f"{tmp_path / 'raw' / TRAIN_LABELS}: truncated" in result.stderr
+    assert f"error: {tmp_path / 'raw' / TRAIN_LABELS} has md5 " in result.stderr
+    assert "run the download stage again" in result.stderr
     assert not (tmp_path / "prepared").exists()
 
 

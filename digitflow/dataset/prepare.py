@@ -14,6 +14,7 @@ import numpy as np
 from digitflow.atomic import save_npy_atomic
 from digitflow.dataset.idx import (
     IMAGE_SIDE,
+    MNIST_FILE_NAMES,
     NUM_CLASSES,
     TEST_IMAGES,
     TEST_LABELS,
@@ -23,6 +24,7 @@ from digitflow.dataset.idx import (
     read_images,
     read_labels,
 )
+from digitflow.dataset.md5sums import verify_md5sums
 from digitflow.errors import DigitflowError, ParamsError
 from digitflow.params import require
 
@@ -52,8 +54,9 @@ class PreparedDataError(DigitflowError):
 def normalise(raw_dir: Path, prepared_dir: Path, config: NormaliseConfig) -> dict[Split, int]:
     """Read the four IDX files in ``raw_dir``, write the six arrays to ``prepared_dir``, and
     return the number of samples in each split. Everything is validated before anything is
-    written."""
+    written, starting with the md5s the download stage recorded."""
     raw_dir = Path(raw_dir)
+    verify_md5sums(raw_dir, MNIST_FILE_NAMES)
     train_images, train_labels = read_pair(raw_dir / TRAIN_IMAGES, raw_dir / TRAIN_LABELS)
     test_images, test_labels = read_pair(raw_dir / TEST_IMAGES, raw_dir / TEST_LABELS)
     if config.val_size >= len(train_labels):

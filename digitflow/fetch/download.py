@@ -21,6 +21,7 @@ from digitflow.dataset.idx import (
     TRAIN_IMAGES,
     TRAIN_LABELS,
 )
+from digitflow.dataset.md5sums import MD5SUMS, file_md5, write_md5sums
 from digitflow.errors import DigitflowError
 from digitflow.fetch.http_fetch import BACKOFF_S, HttpPolicy
 from digitflow.fetch.kaggle_csv import convert_csv_pair
@@ -28,7 +29,6 @@ from digitflow.fetch.sources import (
     PIP_COMMAND,
     FetchContext,
     Source,
-    digest_hex,
     parse_sources,
     verify_digest,
 )
@@ -128,6 +128,7 @@ def download_mnist(
     out_dir = Path(out_dir)
     if config.csv_dir is not None:
         convert_csv_pair(config.csv_dir, out_dir)
+        write_md5sums(out_dir, {name: file_md5(out_dir / name) for name in MNIST_FILE_NAMES})
         return dict.fromkeys(MNIST_FILE_NAMES, str(config.csv_dir))
     _remove_stale_temporaries(out_dir)
     origins = {
@@ -157,6 +158,7 @@ def download_mnist(
             note(f"{text} failed: {exc}")
     if missing:
         raise AllSourcesFailed(missing, failures)
+    write_md5sums(out_dir, {name: checksums.idx_md5[name] for name in MNIST_FILE_NAMES})
     return origins
 
 
@@ -189,7 +191,7 @@ def _present_and_verified(path: Path, expected_md5: str, expected_bytes: int) ->
     if path.stat().st_size != expected_bytes:
         note(f"{path.name}: present but has {path.stat().st_size} bytes; fetching it again")
         return False
-    actual = digest_hex(path.read_bytes(), "md5")
+    actual = file_md5(path)
     if actual != expected_md5:
         note(f"{path.name}: present but its md5 is {actual}; fetching it again")
         return False
@@ -200,6 +202,6 @@ def _present_and_verified(path: Path, expected_md5: str, expected_bytes: int) ->
 def _remove_stale_temporaries(out_dir: Path) -> None:
     """Delete temporaries a killed run (SIGKILL skips clean-up) left, so they never become
     part of the stage's output folder."""
-    for name in MNIST_FILE_NAMES:
+    for name in (*MNIST_FILE_NAMES, MD5SUMS):
         for stale in out_dir.glob(f".{name}.*.tmp"):
             stale.unlink()

@@ -10,6 +10,7 @@ from digitflow.dataset.idx import (
     IdxFormatError,
     encode_idx,
 )
+from digitflow.dataset.md5sums import RawFileChanged, file_md5, write_md5sums
 from digitflow.dataset.prepare import (
     NormaliseConfig,
     PreparedDataError,
@@ -39,7 +40,12 @@ def raw_dir(tmp_path, arrays):
     folder.mkdir()
     for name, array in arrays.items():
         (folder / name).write_bytes(encode_idx(array))
+    record_md5sums(folder)
     return folder
+
+
+def record_md5sums(raw_dir):
+    write_md5sums(raw_dir, {name: file_md5(raw_dir / name) for name in MNIST_FILE_NAMES})
 
 
 def test_arrays_are_float32_features_by_samples_scaled_to_unit_range(tmp_path, raw_dir, arrays):
@@ -156,6 +162,7 @@ def test_invalid_raw_file_is_rejected_naming_it_and_nothing_is_written(
     tmp_path, raw_dir, arrays, name, make_bytes, message
 ):
     (raw_dir / name).write_bytes(make_bytes(name, arrays))
+    record_md5sums(raw_dir)  # as if the download had served the bad file
     with pytest.raises(IdxFormatError, match=message) as caught:
         normalise(raw_dir, tmp_path / "out", NormaliseConfig(val_size=5))
     assert str(raw_dir / name) in str(caught.value)
@@ -164,7 +171,7 @@ def test_invalid_raw_file_is_rejected_naming_it_and_nothing_is_written(
 
 def test_missing_raw_file_is_rejected_naming_it(tmp_path, raw_dir):
     (raw_dir / TEST_LABELS).unlink()
-    with pytest.raises(IdxFormatError, match=f"{TEST_LABELS}: cannot be read"):
+    with pytest.raises(RawFileChanged, match=f"{TEST_LABELS}: not found"):
         normalise(raw_dir, tmp_path / "out", NormaliseConfig(val_size=5))
 
 
@@ -197,3 +204,16 @@ def test_load_prepared_never_unpickles(tmp_path, raw_dir):
 def test_load_prepared_names_a_missing_split(tmp_path):
     with pytest.raises(PreparedDataError, match="X_train.npy: not found; run the normalise stage"):
         load_prepared(tmp_path, "train")
+
+
+def test_raw_file_changed_since_download_is_refused_before_anything_is_written(tmp_path, raw_dir):
+    (raw_dir / TEST_LABELS).write_bytes(encode_idx(np.zeros(8, np.uint8)))
+    with pytest.raises(RawFileChanged, match=f"{TEST_LABELS} has md5 .* recorded at download"):
+        normalise(raw_dir, tmp_path / "out", NormaliseConfig(val_size=5))
+    assert not (tmp_path / "out").exists()
+
+
+def test_raw_folder_without_md5sums_is_refused(tmp_path, raw_dir):
+    (raw_dir / "MD5SUMS").unlink()
+    with pytest.raises(RawFileChanged, match="MD5SUMS: not found; the download stage writes it"):
+        normalise(raw_dir, tmp_path / "out", NormaliseConfig(val_size=5))

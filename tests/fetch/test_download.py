@@ -27,6 +27,7 @@ from digitflow.dataset.idx import (
     read_images,
     read_labels,
 )
+from digitflow.dataset.md5sums import verify_md5sums
 from digitflow.errors import ParamsError
 from digitflow.fetch.download import (
     DEFAULT_SOURCES,
@@ -97,9 +98,10 @@ def run(
 
 
 def assert_holds_synthetic_files(out_dir: Path) -> None:
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted(MNIST_FILE_NAMES)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([*MNIST_FILE_NAMES, "MD5SUMS"])
     for name, data in FILES.items():
         assert (out_dir / name).read_bytes() == data
+    verify_md5sums(out_dir, MNIST_FILE_NAMES)
 
 
 # --- a loopback HTTP server whose routes misbehave on request -------------------------------
