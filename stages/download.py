@@ -7,10 +7,10 @@ import typer
 
 from digitflow.console import reports_errors
 from digitflow.fetch.download import DownloadConfig, download_mnist
-from digitflow.options import PARAMS_FILE, ParamsFile
+from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 
-app = typer.Typer(add_completion=False)
+app = command_app()
 
 
 @app.command()

@@ -11,14 +11,14 @@ from digitflow.dataset.prepare import load_prepared
 from digitflow.evaluation.metrics import confusion_records, metrics_for_split, predicted_classes
 from digitflow.evaluation.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
 from digitflow.network.model_io import load_network
-from digitflow.options import PARAMS_FILE, ParamsFile
+from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 
 SPLIT = "test"
 """The only split this stage reads. There is deliberately no option to choose another: the
 seed reported a "test" accuracy that it had measured on the training data."""
 
-app = typer.Typer(add_completion=False)
+app = command_app()
 
 
 @app.command()

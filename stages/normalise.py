@@ -7,10 +7,10 @@ import typer
 
 from digitflow.console import note, reports_errors
 from digitflow.dataset.prepare import NormaliseConfig, normalise
-from digitflow.options import PARAMS_FILE, ParamsFile
+from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 
-app = typer.Typer(add_completion=False)
+app = command_app()
 
 
 @app.command()

@@ -13,11 +13,12 @@ import typer
 from digitflow.batch.predict import Polarity, PredictFolderConfig, predict_folder
 from digitflow.console import note, reports_errors, warn
 from digitflow.errors import EXIT_SOME_FILES_FAILED
+from digitflow.options import command_app
 from digitflow.params import load_section
 
 DEFAULT_PARAMS = Path("params.yaml")
 
-app = typer.Typer(add_completion=False)
+app = command_app()
 
 
 @app.command()

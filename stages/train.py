@@ -19,11 +19,11 @@ from digitflow.network.training import (
     collapsed_class,
     train,
 )
-from digitflow.options import PARAMS_FILE, ParamsFile
+from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 from digitflow.progress import count_progress, interactive
 
-app = typer.Typer(add_completion=False)
+app = command_app()
 
 
 def log_epoch(live: Live, stats: EpochStats) -> None:
