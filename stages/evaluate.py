@@ -8,7 +8,12 @@ import typer
 from digitflow.atomic import write_bytes_atomic, write_json_atomic
 from digitflow.console import note, reports_errors
 from digitflow.dataset.prepare import load_prepared
-from digitflow.evaluation.metrics import confusion_records, metrics_for_split, predicted_classes
+from digitflow.evaluation.metrics import (
+    confusion_records,
+    metrics_for_split,
+    per_class_records,
+    predicted_classes,
+)
 from digitflow.evaluation.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
 from digitflow.network.model_io import load_network
 from digitflow.options import PARAMS_FILE, ParamsFile, command_app
@@ -37,6 +42,9 @@ def main(
     confusion: Annotated[
         Path, typer.Option(help="Where to write one {actual, predicted} record per sample.")
     ] = Path("reports/confusion.json"),
+    per_class: Annotated[
+        Path, typer.Option(help="Where to write each digit's precision, recall and F1.")
+    ] = Path("reports/per_class.json"),
     grid: Annotated[Path, typer.Option(help="Picture of the first test digits.")] = Path(
         "reports/test_grid.png"
     ),
@@ -44,7 +52,8 @@ def main(
         "reports/worst.png"
     ),
 ) -> None:
-    """Score the network on the test split: metrics, confusion records and two pictures."""
+    """Score the network on the test split: metrics, per-digit scores, confusion records
+    and two pictures."""
     config = load_section(params, "evaluate", EvaluateConfig)
     network, _ = load_network(model)
     X_784xm, y_true = load_prepared(data_dir, SPLIT)
@@ -56,6 +65,7 @@ def main(
     worst_png = png_bytes(worst_grid(X_784xm, proba_10xm, y_true, config.worst_count))
     write_json_atomic(metrics, scores)
     write_json_atomic(confusion, confusion_records(y_true, y_pred))
+    write_json_atomic(per_class, per_class_records(y_true, y_pred))
     write_bytes_atomic(grid, grid_png)
     write_bytes_atomic(worst, worst_png)
     summary = scores[SPLIT]

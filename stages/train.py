@@ -14,6 +14,7 @@ from digitflow.network.model_io import save_network
 from digitflow.network.training import (
     EpochStats,
     TrainConfig,
+    TrainResult,
     check_fits_in_memory,
     class_histogram,
     collapsed_class,
@@ -27,14 +28,36 @@ app = command_app()
 
 
 def log_epoch(live: Live, stats: EpochStats) -> None:
-    """One dvclive step per epoch: dvclive/metrics.json and dvclive/plots/metrics/*.tsv."""
-    live.log_metric("lr", stats.lr)
-    live.log_metric("train/loss", stats.train_loss)
-    live.log_metric("train/accuracy", stats.train_accuracy)
-    if not math.isnan(stats.val_loss):  # NaN when the val split is empty
-        live.log_metric("val/loss", stats.val_loss)
-        live.log_metric("val/accuracy", stats.val_accuracy)
+    """One row per epoch in dvclive/plots/metrics/*.tsv, its step the epoch counted from 1."""
+    live.step = stats.epoch
+    for name, value in epoch_figures(stats).items():
+        live.log_metric(name, value)
     live.next_step()
+
+
+def epoch_figures(stats: EpochStats) -> dict[str, float]:
+    """An epoch's figures under their dvclive names. `scheduled_lr` is the rate the schedule
+    gave at the epoch's start, not the `train.lr` param it starts from."""
+    figures = {
+        "scheduled_lr": stats.lr,
+        "train/loss": stats.train_loss,
+        "train/accuracy": stats.train_accuracy,
+    }
+    if not math.isnan(stats.val_loss):  # NaN when the val split is empty
+        figures |= {"val/loss": stats.val_loss, "val/accuracy": stats.val_accuracy}
+    return figures
+
+
+def kept_epoch_summary(result: TrainResult) -> dict:
+    """dvclive/metrics.json: the figures of the epoch whose weights are saved (dvclive's own
+    summary holds the last epoch's), nested as dvclive nests them. dvclive adds `step`: the
+    last epoch run."""
+    kept = result.history[result.best_epoch - 1]
+    summary: dict = {"best_epoch": result.best_epoch}
+    for name, value in epoch_figures(kept).items():
+        group, _, key = name.rpartition("/")
+        (summary.setdefault(group, {}) if group else summary)[key] = value
+    return summary
 
 
 def describe(stats: EpochStats) -> str:
@@ -87,7 +110,8 @@ def main(
                 )
 
         result = train(X_train, y_train, X_val, y_val, config, on_epoch=on_epoch)
-        live.summary["best_epoch"] = result.best_epoch  # the epoch whose weights are saved
+        live.summary = kept_epoch_summary(result)
+        live.step = len(result.history)  # next_step has moved it one past the last epoch
         save_network(out, result.network, result.summary(config))
 
     if len(result.history) < config.epochs:

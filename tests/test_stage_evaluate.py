@@ -9,7 +9,7 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from digitflow.evaluation.metrics import metrics_for_split
+from digitflow.evaluation.metrics import metrics_for_split, per_class_records
 from digitflow.evaluation.report import png_bytes, prediction_grid, worst_grid
 from digitflow.network.mlp import init_network
 from digitflow.network.model_io import load_network, save_network
@@ -17,7 +17,7 @@ from digitflow.stages import evaluate
 
 runner = CliRunner()
 TEST_SIZE = 12
-REPORTS = ("metrics.json", "confusion.json", "test_grid.png", "worst.png")
+REPORTS = ("metrics.json", "confusion.json", "per_class.json", "test_grid.png", "worst.png")
 
 
 @pytest.fixture
@@ -55,6 +55,7 @@ def run_evaluate(folder: Path, *extra: str, model: str = "weights.npz"):
         *("--model", str(folder / model)),
         *("--metrics", str(folder / "reports/metrics.json")),
         *("--confusion", str(folder / "reports/confusion.json")),
+        *("--per-class", str(folder / "reports/per_class.json")),
         *("--grid", str(folder / "reports/test_grid.png")),
         *("--worst", str(folder / "reports/worst.png")),
         *extra,
@@ -82,6 +83,13 @@ def test_stage_writes_one_confusion_record_per_test_sample_in_order(project):
     records = json.loads((project / "reports/confusion.json").read_text())
     assert [r["actual"] for r in records] == [i % 10 for i in range(TEST_SIZE)]
     assert all(set(r) == {"actual", "predicted"} for r in records)
+
+
+def test_stage_writes_per_digit_scores_in_a_file_of_their_own(project):
+    assert run_evaluate(project).exit_code == 0
+    _, y, proba = scored_test_split(project)
+    records = json.loads((project / "reports/per_class.json").read_text())
+    assert records == per_class_records(y, proba.argmax(axis=0))
 
 
 def test_stage_pictures_follow_the_evaluate_params(project):

@@ -10,7 +10,8 @@ from helpers import synthetic_digits
 from typer.testing import CliRunner
 
 from digitflow.network.model_io import load_network
-from digitflow.stages.train import app
+from digitflow.network.training import EpochStats, TrainResult
+from digitflow.stages.train import app, kept_epoch_summary
 
 runner = CliRunner()
 TINY_TRAIN = {"hidden": [16], "optimizer": "momentum", "lr": 0.05, "batch_size": 32, "epochs": 3}
@@ -53,7 +54,7 @@ def test_stage_writes_weights_and_dvclive_metrics(root):
     assert network.layer_sizes == (784, 16, 10)
     assert meta["train"]["hidden"] == [16] and len(meta["history"]) == 3
     metrics = json.loads((root / "dvclive/metrics.json").read_text())
-    assert metrics["step"] == 2 and metrics["best_epoch"] == meta["best_epoch"]
+    assert metrics["step"] == 3 and metrics["best_epoch"] == meta["best_epoch"]
     assert set(metrics["train"]) == {"loss", "accuracy"} and set(metrics["val"]) == {
         "loss",
         "accuracy",
@@ -141,3 +142,26 @@ def test_failed_run_keeps_the_last_good_logs(root, bad_params):
     assert run_stage(root, {**TINY_TRAIN, **bad_params}).exit_code != 0
     assert files_under(root / "dvclive") == good_logs
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []
+
+
+def test_curves_count_epochs_from_one_and_name_the_scheduled_rate(root):
+    assert run_stage(root, TINY_TRAIN).exit_code == 0
+    curves = root / "dvclive/plots/metrics"
+    for name in ["train/loss", "train/accuracy", "val/loss", "val/accuracy", "scheduled_lr"]:
+        steps = [line.split("\t")[0] for line in (curves / f"{name}.tsv").read_text().splitlines()]
+        assert steps == ["step", "1", "2", "3"], name
+    assert not (curves / "lr.tsv").exists()  # read as train.lr; the schedule moves it
+
+
+def test_metrics_summary_is_the_kept_epochs_not_the_last():
+    def epoch(n: int, val_accuracy: float) -> EpochStats:
+        return EpochStats(n, 0.1 / n, 1.0 / n, 0.5 + n / 10, 2.0 / n, val_accuracy, 1.0)
+
+    history = [epoch(1, 0.7), epoch(2, 0.9), epoch(3, 0.8)]
+    summary = kept_epoch_summary(TrainResult(network=None, history=history, best_epoch=2))
+    assert summary == {
+        "best_epoch": 2,
+        "scheduled_lr": 0.05,
+        "train": {"loss": 0.5, "accuracy": 0.7},
+        "val": {"loss": 1.0, "accuracy": 0.9},
+    }

@@ -2,8 +2,10 @@
 
 Probabilities come as ``proba_10xm`` (classes x samples, the network's layout) and labels as
 ``y_true`` (m,) integers in 0..9. :func:`metrics_for_split` builds the nested metrics JSON that
-``dvc metrics show/diff`` read; its key names are part of the interface (a renamed key shows as
-``-`` for every older revision), so they are defined once here and pinned by a test.
+``dvc metrics show/diff`` read: only the figures a person compares between runs, so the table
+stays narrow; :func:`per_class_records` the per-digit figures, for a plot. Key names are part
+of the interface (a renamed key shows as ``-`` for every older revision), so they are defined
+once here and pinned by a test.
 """
 
 from dataclasses import dataclass
@@ -83,8 +85,7 @@ def _ratio_or_zero(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray
 def metrics_for_split(split: str, proba_10xm: np.ndarray, y_true: np.ndarray) -> dict:
     """The metrics JSON for one split, keys in a fixed order::
 
-        {split: {"accuracy", "loss", "samples", "per_class": {"0".."9": {"precision",
-                 "recall", "f1", "support"}}, "macro_f1"}}
+        {split: {"accuracy", "loss", "samples", "macro_f1"}}
 
     ``macro_f1`` averages all ten classes, absent ones included (as 0), so it never
     silently skips a class the network cannot see.
@@ -94,24 +95,30 @@ def metrics_for_split(split: str, proba_10xm: np.ndarray, y_true: np.ndarray) ->
         raise EmptySplitError(f"the {split} split has no samples, so it cannot be scored")
     y_pred = predicted_classes(proba_10xm)
     scores = class_scores(confusion_matrix(y_true, y_pred))
-    per_class = {
-        str(label): {
-            "precision": _rounded(score.precision),
-            "recall": _rounded(score.recall),
-            "f1": _rounded(score.f1),
-            "support": score.support,
-        }
-        for label, score in enumerate(scores)
-    }
     return {
         split: {
             "accuracy": _rounded(accuracy(y_true, y_pred)),
             "loss": _rounded(mean_cross_entropy(proba_10xm, y_true)),
             "samples": samples,
-            "per_class": per_class,
             "macro_f1": _rounded(float(np.mean([score.f1 for score in scores]))),
         }
     }
+
+
+def per_class_records(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict]:
+    """One ``{"digit", "precision", "recall", "f1", "support"}`` record per class, for the
+    per-digit plot (``dvc plots`` reads record lists; ``dvc metrics`` would add 40 columns)."""
+    scores = class_scores(confusion_matrix(y_true, y_pred))
+    return [
+        {
+            "digit": digit,
+            "precision": _rounded(score.precision),
+            "recall": _rounded(score.recall),
+            "f1": _rounded(score.f1),
+            "support": score.support,
+        }
+        for digit, score in enumerate(scores)
+    ]
 
 
 def _rounded(value: float) -> float:

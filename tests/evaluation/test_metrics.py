@@ -15,6 +15,7 @@ from digitflow.evaluation.metrics import (
     confusion_records,
     mean_cross_entropy,
     metrics_for_split,
+    per_class_records,
     predicted_classes,
 )
 
@@ -105,10 +106,16 @@ def test_metrics_json_key_names_and_order_are_pinned():
     """These names are read by `dvc metrics diff` across revisions: renaming one is a break."""
     metrics = metrics_for_split("test", one_hot_proba(Y_PRED.tolist()), Y_TRUE)
     assert list(metrics) == ["test"]
-    assert list(metrics["test"]) == ["accuracy", "loss", "samples", "per_class", "macro_f1"]
-    assert list(metrics["test"]["per_class"]) == [str(c) for c in range(10)]
-    for scores in metrics["test"]["per_class"].values():
-        assert list(scores) == ["precision", "recall", "f1", "support"]
+    assert list(metrics["test"]) == ["accuracy", "loss", "samples", "macro_f1"]
+
+
+def test_per_class_records_are_one_per_digit_with_pinned_keys():
+    records = per_class_records(Y_TRUE, Y_PRED)
+    assert [r["digit"] for r in records] == list(range(10))
+    assert all(list(r) == ["digit", "precision", "recall", "f1", "support"] for r in records)
+    assert records[1] == {"digit": 1, "precision": 0.666667, "recall": 1.0, "f1": 0.8, "support": 2}
+    assert json.loads(json.dumps(records)) == records
+    assert all(type(r["support"]) is int for r in records)
 
 
 def test_metrics_json_values_match_the_parts():
@@ -118,12 +125,6 @@ def test_metrics_json_values_match_the_parts():
     assert metrics["loss"] == pytest.approx(
         -(3 * math.log(0.91) + 2 * math.log(0.01)) / 5, abs=1e-6
     )
-    assert metrics["per_class"]["1"] == {
-        "precision": 0.666667,
-        "recall": 1.0,
-        "f1": 0.8,
-        "support": 2,
-    }
     assert metrics["macro_f1"] == round((0.5 + 0.8) / 10, 6)
 
 
@@ -131,7 +132,6 @@ def test_metrics_json_is_plain_json_with_builtin_types():
     metrics = metrics_for_split("test", one_hot_proba(Y_PRED.tolist()), Y_TRUE)
     assert json.loads(json.dumps(metrics)) == metrics
     assert type(metrics["test"]["samples"]) is int
-    assert type(metrics["test"]["per_class"]["0"]["support"]) is int
 
 
 def test_empty_split_is_refused_with_its_name():
