@@ -59,7 +59,7 @@ def main() -> None:
                 run = run_predict_folder(args.images_dir, count, model, out, args.jobs, incremental)
                 label = "incremental" if incremental else "full"
                 summary = run["summary"]
-                per_cpu_s = summary["processed"] / run["cpu_s"]
+                per_cpu_s = summary["decoded"] / run["cpu_s"]
                 print(
                     f"{count:>8} {label:>12} {summary['images_per_s']:>9.0f} "
                     f"{run['wall_s']:>7.1f} {run['cpu_s']:>7.1f} {per_cpu_s:>9.0f} "

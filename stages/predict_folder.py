@@ -24,6 +24,15 @@ app = command_app()
 @app.command()
 @reports_errors
 def main(
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Predictions CSV to write, one row per file. Required, so that a run by hand "
+            "never overwrites the pipeline's own (data/predictions/predictions.csv, which DVC "
+            "tracks).",
+            show_default=False,
+        ),
+    ],
     input_dir: Annotated[
         Path | None,
         typer.Argument(
@@ -41,12 +50,14 @@ def main(
         ),
     ] = None,
     model: Annotated[Path, typer.Option(help="Trained weights.")] = Path("data/model/weights.npz"),
-    out: Annotated[Path, typer.Option(help="Predictions CSV, one row per file.")] = Path(
-        "data/predictions/predictions.csv"
-    ),
-    summary: Annotated[Path, typer.Option(help="Summary JSON (counts, speed).")] = Path(
-        "reports/predictions_summary.json"
-    ),
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            help="Summary JSON of the run: counts, first failures, times, model, version "
+            "(default: beside OUT, as NAME.summary.json).",
+            show_default=False,
+        ),
+    ] = None,
     pattern: Annotated[
         list[str] | None,
         typer.Option(
@@ -130,22 +141,27 @@ def main(
         config,
         model,
         out,
-        summary,
+        summary or summary_beside(out),
         incremental=incremental,
         debug_dir=debug_dir,
         lock_timeout_s=lock_timeout,
     )
     if result["files_total"] == 0:
         warn(f"no files under {config.input_dir} match {', '.join(config.patterns)}")
-    failed = result["by_status"]["error"]
+    failed = result["failed"]
     note(
-        f"{result['files_total']} files -> {out}: {result['processed']} predicted now, "
-        f"{result['reused']} kept, {failed} errors ({result['images_per_s']:.0f} images/s)"
+        f"{result['files_total']} files -> {out}: {result['predicted']} predicted, "
+        f"{result['kept']} kept, {failed} failed ({result['images_per_s']:.0f} images/s)"
     )
     if failed:
         warn(f"{failed} files could not be read; see the rows with status=error in {out}")
         if not allow_file_errors:
             raise typer.Exit(EXIT_SOME_FILES_FAILED)
+
+
+def summary_beside(out: Path) -> Path:
+    """``predictions.csv`` -> ``predictions.summary.json`` in the same folder."""
+    return out.with_name(f"{out.stem}.summary.json")
 
 
 def _config(

@@ -34,6 +34,11 @@ def predicted_paths() -> list[str]:
     return list(pd.read_csv("out.csv", dtype=str)["path"])
 
 
+def counts(summary: Path) -> tuple[int, int, int]:
+    result = json.loads(summary.read_text())
+    return result["predicted"], result["kept"], result["failed"]
+
+
 def write_params(**section) -> None:
     Path("params.yaml").write_text(yaml.safe_dump({"predict_folder": section}))
 
@@ -42,7 +47,7 @@ def test_exit_code_0_when_every_file_is_predicted(project):
     result = invoke("photos", "--jobs", "1")
     assert result.exit_code == 0, result.output
     assert predicted_paths() == ["a.png", "b.png"]
-    assert json.loads(Path("summary.json").read_text())["by_status"] == {"ok": 2, "error": 0}
+    assert counts(Path("summary.json")) == (2, 0, 0)
     assert "2 files -> out.csv" in result.stderr
 
 
@@ -51,7 +56,7 @@ def test_exit_code_3_when_some_files_fail_with_both_outputs_written(project):
     result = invoke("photos", "--jobs", "1")
     assert result.exit_code == 3, result.output
     assert predicted_paths() == ["a.png", "b.png", "c.png"]
-    assert json.loads(Path("summary.json").read_text())["by_status"] == {"ok": 2, "error": 1}
+    assert counts(Path("summary.json")) == (2, 0, 1)
     assert "1 files could not be read" in result.stderr
 
 
@@ -59,7 +64,7 @@ def test_allow_file_errors_exits_0_but_still_reports_them(project):
     (project / "photos" / "c.png").write_bytes(b"")
     result = invoke("photos", "--jobs", "1", "--allow-file-errors")
     assert result.exit_code == 0, result.output
-    assert json.loads(Path("summary.json").read_text())["by_status"] == {"ok": 2, "error": 1}
+    assert counts(Path("summary.json")) == (2, 0, 1)
     assert "1 files could not be read" in result.stderr
 
 
@@ -155,3 +160,23 @@ def test_model_holding_nan_is_refused_with_one_line_naming_the_array(project):
     assert result.exit_code == 1, result.output
     assert "weights.npz: has 1 NaN or infinite values in W0; retrain" in result.stderr
     assert not Path("out.csv").exists()
+
+
+def test_a_run_by_hand_must_name_its_output(project):
+    result = CliRunner().invoke(app, ["photos", "--model", "weights.npz"])
+    assert result.exit_code == 2
+    assert "Missing option '--out'" in result.output
+    assert sorted(p.name for p in project.iterdir()) == ["photos", "weights.npz"]
+
+
+def test_summary_lands_beside_the_csv_unless_named(project):
+    result = CliRunner().invoke(app, ["photos", "--model", "weights.npz", "--out", "o/p.csv"])
+    assert result.exit_code == 0, result.output
+    assert counts(project / "o" / "p.summary.json") == (2, 0, 0)
+
+
+def test_summary_line_says_predicted_kept_failed(project):
+    (project / "photos" / "bad.png").write_text("not a picture")
+    invoke("photos", "--jobs", "1", "--incremental")
+    result = invoke("photos", "--jobs", "1", "--incremental")
+    assert "3 files -> out.csv: 0 predicted, 2 kept, 1 failed" in result.output

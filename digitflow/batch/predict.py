@@ -33,8 +33,8 @@ from digitflow.batch.predictions_file import (
     error_row,
     ok_rows,
     open_previous,
-    summary,
 )
+from digitflow.batch.run_record import RunTimes, run_summary, utc_now
 from digitflow.console import note, warn
 from digitflow.errors import DigitflowError
 from digitflow.network import mlp
@@ -66,9 +66,16 @@ class PredictFolderConfig:
     polarity: Polarity = "auto"
     jobs: int = 0
     """Decoding worker processes; 0 = one per available core, 1 = no worker processes."""
+    failed_files_listed: int = 20
+    """How many failed files the summary names, with their errors (all are in the CSV)."""
 
     def __post_init__(self) -> None:
         require(self.jobs >= 0, "predict_folder.jobs", f"must be >= 0, got {self.jobs}")
+        require(
+            self.failed_files_listed >= 0,
+            "predict_folder.failed_files_listed",
+            f"must be >= 0, got {self.failed_files_listed}",
+        )
         require(bool(self.patterns), "predict_folder.patterns", "must list at least one glob")
 
 
@@ -111,7 +118,7 @@ def predict_folder(
             skip=own_files,
         )
         total = sum(1 for _ in files()) if interactive() else None
-        started = time.perf_counter()
+        started_at, started = utc_now(), time.perf_counter()
         workers = config.jobs or available_cores()
         batch = _Batch(model_id)
         try:
@@ -120,13 +127,14 @@ def predict_folder(
                 open(tmp, "w", newline="", **CSV_ENCODING) as handle,
                 LocalPool(workers, network, Decoding(config.polarity, debug_dir)) as backend,
             ):
-                writer = PredictionsWriter(handle)
+                writer = PredictionsWriter(handle, config.failed_files_listed)
                 batch.run(files(on_skip=warn), previous, backend, writer, total)
         finally:
             if previous is not None:
                 previous.close()
-        result = summary(
-            writer, batch.processed, batch.reused, time.perf_counter() - started, model_id
+        times = RunTimes(started_at, utc_now(), time.perf_counter() - started)
+        result = run_summary(
+            writer, config.input_dir, model_id, batch.processed, batch.reused, times
         )
         write_json_atomic(summary_json, result)
     return result

@@ -1,4 +1,4 @@
-"""The predictions CSV: its columns, its rows, reading the previous file back, and the summary.
+"""The predictions CSV: its columns, its rows, tallying them, reading the previous file back.
 
 One row per file, sorted by ``path``. Every value is written as text formatted here (floats
 with :data:`DECIMALS` places), so an unchanged file gives byte-identical output and rows
@@ -30,8 +30,9 @@ COLUMNS = (
     "status",
     "error",
 )
-PATH, PREDICTED, MODEL, SIZE, MTIME, STATUS = (
-    COLUMNS.index(c) for c in ("path", "predicted", "model", "size_bytes", "mtime_ns", "status")
+PATH, PREDICTED, MODEL, SIZE, MTIME, STATUS, ERROR = (
+    COLUMNS.index(c)
+    for c in ("path", "predicted", "model", "size_bytes", "mtime_ns", "status", "error")
 )
 STATUSES = ("ok", "error")
 DIGIT_LABELS = tuple(str(d) for d in range(NUM_DIGITS))
@@ -81,12 +82,15 @@ def error_row(found: FoundFile, message: str, model: str) -> Row:
 
 
 class PredictionsWriter:
-    """Append rows to an open CSV in chunks and tally them for the summary."""
+    """Append rows to an open CSV in chunks and tally them for the summary, keeping the
+    first ``failed_listed`` error rows as ``{"path", "error"}``."""
 
-    def __init__(self, handle: TextIO):
+    def __init__(self, handle: TextIO, failed_listed: int = 0):
         self.handle = handle
         self.by_status = dict.fromkeys(STATUSES, 0)
         self.by_digit = dict.fromkeys(DIGIT_LABELS, 0)
+        self.failed_listed = failed_listed
+        self.failed_files: list[dict[str, str]] = []
         pd.DataFrame(columns=list(COLUMNS)).to_csv(handle, index=False, lineterminator="\n")
 
     def write(self, rows: list[Row]) -> None:
@@ -98,26 +102,12 @@ class PredictionsWriter:
             self.by_status[row[STATUS]] += 1
             if row[STATUS] == "ok":
                 self.by_digit[row[PREDICTED]] += 1
+            elif len(self.failed_files) < self.failed_listed:
+                self.failed_files.append({"path": row[PATH], "error": row[ERROR]})
 
     @property
     def files_total(self) -> int:
         return sum(self.by_status.values())
-
-
-def summary(
-    writer: PredictionsWriter, processed: int, reused: int, elapsed_s: float, model: str
-) -> dict:
-    """The run's metrics: counts over the whole output, speed over the files decoded now."""
-    return {
-        "files_total": writer.files_total,
-        "by_status": writer.by_status,
-        "by_digit": writer.by_digit,
-        "processed": processed,
-        "reused": reused,
-        "elapsed_s": round(elapsed_s, 3),
-        "images_per_s": round(processed / elapsed_s, 1) if elapsed_s > 0 else 0.0,
-        "model": model,
-    }
 
 
 def previous_rows(csv_path: Path) -> Generator[Row, None, None]:

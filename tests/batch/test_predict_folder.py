@@ -8,6 +8,8 @@ import re
 import struct
 import zlib
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -224,20 +226,48 @@ def test_rows_hold_path_probabilities_model_and_file_identity(tmp_path, model):
         assert (row["model"], row["status"], row["error"]) == (predictor_id(model), "ok", "")
 
 
-def test_summary_counts_files_by_status_and_digit(tmp_path, model):
+def test_summary_counts_files_as_predicted_kept_failed_and_by_digit(tmp_path, model):
     folder = make_folder(tmp_path / "in", ["a.png", "b.png", "c.png"])
     (folder / "notes.txt").write_text("not a digit")
     result = run(folder, model, tmp_path)
     assert json.loads((tmp_path / "out" / "summary.json").read_text()) == result
     assert result["files_total"] == 4
-    assert result["by_status"] == {"ok": 3, "error": 1}
+    assert (result["predicted"], result["kept"], result["failed"]) == (3, 0, 1)
     assert list(result["by_digit"]) == [str(d) for d in range(10)]
     assert sum(result["by_digit"].values()) == 3
     predicted = rows(tmp_path)["predicted"].value_counts()
     assert all(result["by_digit"][digit] == count for digit, count in predicted.items() if digit)
-    assert (result["processed"], result["reused"]) == (4, 0)
+    assert result["decoded"] == 4
     assert result["model"] == predictor_id(model)
     assert result["elapsed_s"] >= 0 and result["images_per_s"] >= 0
+
+
+def test_summary_says_when_what_and_which_version(tmp_path, model):
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = run(make_folder(tmp_path / "in", ["a.png"]), model, tmp_path)
+    after = datetime.now(UTC)
+    started = datetime.strptime(result["started_at"], "%Y-%m-%dT%H:%M:%S%z")
+    finished = datetime.strptime(result["finished_at"], "%Y-%m-%dT%H:%M:%S%z")
+    assert result["started_at"].endswith("Z") and before <= started <= finished <= after
+    assert result["input_dir"] == str((tmp_path / "in").resolve())
+    assert result["model"] == predictor_id(model)
+    assert result["digitflow_version"] == metadata.version("digitflow")
+
+
+def test_summary_names_the_first_failed_files_with_their_errors(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    for name in ["b.txt", "c.txt", "d.txt"]:
+        (folder / name).write_text("not a digit")
+    config = PredictFolderConfig(input_dir=folder, jobs=1, failed_files_listed=2)
+    out = tmp_path / "out" / "predictions.csv"
+    result = predict_folder(config, model, out, tmp_path / "out" / "summary.json")
+    errors = rows(tmp_path)["error"]
+    assert result["failed_files"] == [
+        {"path": "b.txt", "error": errors["b.txt"]},
+        {"path": "c.txt", "error": errors["c.txt"]},
+    ]
+    assert result["failed"] == 3 and result["failed_files_not_listed"] == 1
+    assert errors["b.txt"]
 
 
 def test_images_are_recognised_by_content_not_by_name(tmp_path, model):
@@ -324,7 +354,7 @@ def test_bad_file_becomes_an_error_row_and_the_batch_goes_on(
     assert error in bad["error"]
     assert "\n" not in bad["error"] and not bad["error"].startswith(str(folder))
     assert bad["predicted"] == bad["confidence"] == bad["p0"] == ""
-    assert result["by_status"] == {"ok": 2, "error": 1}
+    assert (result["predicted"], result["failed"]) == (2, 1)
 
 
 def test_worker_processes_write_the_same_rows_as_one_process(tmp_path, model):
@@ -370,7 +400,7 @@ def test_incremental_run_decodes_only_new_files(tmp_path, model, decode_count):
     decode_count.clear()
     result = run(folder, model, tmp_path, incremental=True)
     assert decode_count == [folder / "c.png"]
-    assert (result["processed"], result["reused"], result["files_total"]) == (1, 2, 3)
+    assert (result["predicted"], result["kept"], result["files_total"]) == (1, 2, 3)
     after = rows(tmp_path)
     pd.testing.assert_frame_equal(after.loc[["a.png", "b.png"]], before)
 
@@ -419,7 +449,7 @@ def test_incremental_run_redecodes_everything_when_the_reading_code_changes(
     monkeypatch.setattr(predict, "READING_CODE", (changed_module, *predict.READING_CODE[1:]))
     decode_count.clear()
     result = run(folder, model, tmp_path, incremental=True)
-    assert len(decode_count) == 2 and result["reused"] == 0
+    assert len(decode_count) == 2 and result["kept"] == 0
     assert set(rows(tmp_path)["model"]) == {predictor_id(model)} != {before}
 
 
