@@ -4,7 +4,9 @@ Builds photo-like pictures of MNIST *test* digits (digitflow.synthetic.photos:
 paper, lighting, 40-400 px
 canvases, placement, scale, rotation, blur, noise; every format of PHOTO_FORMATS in turn) in
 five styles (turned up to ±15°; upright; a fine pen; a bold marker filling the picture; the
-sheet on a dark desk), writes them to a temporary folder, reads them back with ``read_digit``
+sheet on a dark desk) and ten of documents (form boxes thin, thick, light, dark, touching;
+comb boxes; ruled paper with a red margin; squared paper; phone photos; a tilted sheet on a
+desk), writes them to a temporary folder, reads them back with ``read_digit``
 and with the seed notebook's method (grayscale, resize the whole picture to 28×28, invert),
 and prints accuracy against the clean 28×28 digits, per format, and the time per picture. Then
 the same for digits drawn with pen strokes, a stand-in for writers MNIST never saw.
@@ -40,6 +42,44 @@ BOLD_FILLING = {"max_rotation_deg": 0, "height_fraction": (0.85, 1.0), "pen_thre
 """A marker's thick strokes on a digit that fills the picture: little paper shows."""
 ON_A_DESK = {"max_rotation_deg": 0, "desk_margin": 0.25}
 """The sheet photographed on a dark desk that shows around it."""
+UPRIGHT = {"max_rotation_deg": 0}
+IN_A_BOX = {"height_fraction": (0.35, 0.8)}
+"""Digits in printed form boxes fill more of the picture than loose ones."""
+FINE_RULES = {"line_width": (0.005, 0.03)}
+"""Ruled and squared paper's lines are thinner than a form's box."""
+DOCUMENT_STYLES: tuple[tuple[str, dict], ...] = (
+    ("in a form box, any width, tone and margin", {"printed": "box", **IN_A_BOX}),
+    (
+        "in a thin light box",
+        {"printed": "box", "line_width": (0.005, 0.02), "line_tone": "light", **IN_A_BOX},
+    ),
+    (
+        "in a thick dark box",
+        {"printed": "box", "line_width": (0.05, 0.1), "line_tone": "dark", **IN_A_BOX},
+    ),
+    ("in a box nearly touching the ink", {"printed": "box", "box_margin": (0.0, 0.05), **IN_A_BOX}),
+    ("in comb boxes", {"printed": "comb", **IN_A_BOX}),
+    ("on ruled paper with a red margin", {"printed": "ruled", "red_margin": True, **FINE_RULES}),
+    ("on squared paper", {"printed": "squared", **FINE_RULES}),
+    (
+        "phone photo: perspective, shadow, vignette, colour cast",
+        {"perspective": 0.06, "shadow": 0.5, "colour_cast": 0.15, "max_lighting": 0.4},
+    ),
+    (
+        "phone photo of a form box",
+        {
+            "printed": "box",
+            "perspective": 0.06,
+            "shadow": 0.5,
+            "colour_cast": 0.15,
+            "max_tilt_deg": 5,
+            **IN_A_BOX,
+        },
+    ),
+    ("a tilted sheet on a desk", {"desk_margin": 0.25, "max_tilt_deg": 8}),
+)
+"""Real documents: printed structure around or under the digit, and phone photos of it
+(digitflow.synthetic.printed and make_photo's photo options); all upright digits."""
 
 Predict = Callable[[np.ndarray], np.ndarray]  # (784, m) float32 -> (m,) labels
 
@@ -73,6 +113,7 @@ def main() -> None:
         ("photos, upright, fine pen", FINE_PEN),
         ("photos, upright, bold marker filling the picture", BOLD_FILLING),
         ("photos, upright, the sheet on a dark desk", ON_A_DESK),
+        *((f"photos, upright, {title}", {**UPRIGHT, **style}) for title, style in DOCUMENT_STYLES),
     ):
         with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
             paths, formats = _write_photos(digits, rng, Path(folder), options)

@@ -15,6 +15,7 @@ from PIL import Image
 from digitflow.atomic import write_bytes_atomic
 from digitflow.network.mlp import Network
 from digitflow.reading import images
+from digitflow.reading.debug import debug_picture
 from digitflow.reading.images import Polarity
 
 ChunkFiles = list[tuple[Path, str]]
@@ -45,12 +46,13 @@ def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, lis
     errors = [""] * len(files)
     for i, (path, rel_path) in enumerate(files):
         try:
-            digits_kx28x28[i] = images.read_digit(path, polarity=decoding.polarity)
+            image, reading = images.read_file(path, polarity=decoding.polarity)
         except Exception as exc:  # one bad file must never stop the batch: it becomes a row
             errors[i] = describe_failure(exc, path)
             continue
+        digits_kx28x28[i] = reading.digit
         if decoding.debug_dir is not None:
-            save_debug_png(decoding.debug_dir / f"{rel_path}.png", digits_kx28x28[i])
+            save_debug_png(decoding.debug_dir / f"{rel_path}.png", debug_picture(image, reading))
     return digits_kx28x28, errors
 
 
@@ -71,8 +73,8 @@ def describe_failure(exc: Exception, path: Path) -> str:
     return f"unexpected {type(exc).__name__} while reading: {exc}"
 
 
-def save_debug_png(path: Path, digit_28x28: np.ndarray) -> None:
-    """What the network saw: white ink on black, like MNIST."""
+def save_debug_png(path: Path, picture: Image.Image) -> None:
+    """Write a ``debug_picture`` (original | lines and groups found | the 28x28) as PNG."""
     buffer = io.BytesIO()
-    Image.fromarray(np.rint(digit_28x28 * 255).astype(np.uint8)).save(buffer, format="PNG")
+    picture.save(buffer, format="PNG")
     write_bytes_atomic(path, buffer.getvalue())

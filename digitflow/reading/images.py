@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitflow.errors import DigitflowError, one_line
 from digitflow.reading.paper import Polarity
-from digitflow.reading.recipe import read_picture
+from digitflow.reading.recipe import Reading, read_picture
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 """What Pillow's decoders raise on damaged data (it has no common base class for them)."""
@@ -66,24 +66,36 @@ def open_image(path: Path) -> Image.Image:
 
 def normalise_digit(image: Image.Image, polarity: Polarity = "auto") -> np.ndarray:
     """The (28, 28) float32 array in [0, 1], ink high, that MNIST would have made of a picture
-    of one digit: background removed, ink fitted to 20×20 keeping its aspect ratio, centre of
-    mass at the centre. ``polarity`` "auto" decides from the picture whether the ink is dark
-    on light (inverted) or light on dark. Raises EmptyImage when no ink is found."""
+    of one digit: background and printed lines removed, ink fitted to 20×20 keeping its aspect
+    ratio, centre of mass at the centre. ``polarity`` "auto" decides from the picture whether
+    the ink is dark on light (inverted) or light on dark. Raises EmptyImage when no ink is
+    found."""
+    return read_image(image, polarity).digit
+
+
+def read_image(image: Image.Image, polarity: Polarity = "auto") -> Reading:
+    """``recipe.read_picture`` with the polarity checked; raises EmptyImage when no ink is
+    found, so the record's digit is always there."""
     if polarity not in ("auto", "dark-on-light", "light-on-dark"):
         raise ValueError(f"polarity must be auto, dark-on-light or light-on-dark, got {polarity}")
-    digit = read_picture(image, polarity).digit
-    if digit is None:
+    reading = read_picture(image, polarity)
+    if reading.digit is None:
         raise EmptyImage("no ink found: the picture looks blank")
-    return digit
+    return reading
+
+
+def read_file(path: Path, polarity: Polarity = "auto") -> tuple[Image.Image, Reading]:
+    """The decoded image in ``path`` and ``read_image`` of it (EmptyImage names the file)."""
+    image = open_image(path)
+    try:
+        return image, read_image(image, polarity)
+    except EmptyImage as error:
+        raise EmptyImage(f"{path}: {error}") from None
 
 
 def read_digit(path: Path, polarity: Polarity = "auto") -> np.ndarray:
     """``normalise_digit(open_image(path))``: one file to one (28, 28) float32 array."""
-    image = open_image(path)
-    try:
-        return normalise_digit(image, polarity)
-    except EmptyImage as error:
-        raise EmptyImage(f"{path}: {error}") from None
+    return read_file(path, polarity)[1].digit
 
 
 def _decode(stream, path: Path) -> Image.Image:

@@ -3,19 +3,20 @@
 1. ink signal from colour  (``colour``)        the picture as grey, at a working size
 2. the sheet               (``sheet``)         a sheet photographed on a desk: only the sheet
 3. paper and polarity      (``paper``)         uneven paper subtracted, ink high
-4. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped
-5. graded like a scan      (``scan``)          the digit's region at full resolution, 0 to 1
-6. stroke width            (``stroke``)        MNIST's range of pen widths
-7. 20×20 box               (``mnist_frame``)   long side fitted to 20 px
-8. centre of mass in 28×28 (``mnist_frame``)   MNIST's frame
+4. printed lines removed   (``lines``)         boxes, rules, grids taken out, crossings kept
+5. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped
+6. graded like a scan      (``scan``)          the digit's region at full resolution, 0 to 1
+7. stroke width            (``stroke``)        MNIST's range of pen widths
+8. 20×20 box               (``mnist_frame``)   long side fitted to 20 px
+9. centre of mass in 28×28 (``mnist_frame``)   MNIST's frame
 
-Steps 2-4 look at a copy shrunk by a whole factor to about ``ANALYSIS_SIDE_PX`` (the paper
-and the digit's groups need no more); step 5 cuts only the digit's own region from the
-full-resolution picture, so the work barely grows with the picture. Steps 5-8 are
+Steps 2-5 look at a copy shrunk by a whole factor to about ``ANALYSIS_SIDE_PX`` (the paper,
+the lines and the digit's groups need no more); step 6 cuts only the digit's own region from
+the full-resolution picture, so the work barely grows with the picture. Steps 6-9 are
 ``digit_from_group``: they read any group of ink on the analysis copy as a single digit.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -23,6 +24,7 @@ from PIL import Image
 from digitflow.reading import scan
 from digitflow.reading.colour import grayscale_array
 from digitflow.reading.ink_components import InkGroups, ink_groups
+from digitflow.reading.lines import LINE_FRACTION, Line, find_lines, without_lines
 from digitflow.reading.masks import bounds, dilated
 from digitflow.reading.mnist_frame import centred_in_frame, fit_box
 from digitflow.reading.paper import Paper, Polarity, read_paper
@@ -60,7 +62,12 @@ class Picture:
     before the cut; None when no desk showed around it."""
     paper: Paper
     signal: np.ndarray
-    """(h / scale, w / scale) float32: ``small``'s ink minus paper, ink high."""
+    """(h / scale, w / scale) float32: ``small``'s ink minus paper, ink high (printed lines
+    taken out once step 4 has run)."""
+    printed: np.ndarray | None = None
+    """(h / scale, w / scale) bool: the pixels step 4 took out as printed lines."""
+    lines: tuple[Line, ...] = ()
+    """The printed lines step 4 found."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,11 @@ class Reading:
     def polarity(self) -> Polarity:
         """ "dark-on-light" or "light-on-dark" (what "auto" decided)."""
         return self.picture.paper.polarity
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        """The printed lines taken out before the ink's groups were."""
+        return self.picture.lines
 
     @property
     def digit_box(self) -> tuple[int, int, int, int] | None:
@@ -99,10 +111,34 @@ def read_picture(image: Image.Image, polarity: Polarity = "auto") -> Reading:
     levels = scan.ink_levels(picture.signal, least)
     if levels is None:
         return Reading(picture, None, None)
-    groups = ink_groups(picture.signal, picture.signal > MASK_FRACTION * levels[1])  # 4
-    if groups is None or _is_speck(groups.digit):
-        return Reading(picture, None, None)
-    return Reading(picture, groups, digit_from_group(picture, groups.digit))  # 5-8
+    lines = find_lines(picture.signal > LINE_FRACTION * levels[1])
+    while True:
+        cleaned = _without(picture, levels[1], lines)  # 4
+        groups = _digit_groups(cleaned, least)  # 5
+        if groups is not None or not lines:
+            break
+        # Nothing but lines: the least line-like of them was the digit (a 1 in a fine pen).
+        lines.remove(min(lines, key=lambda line: line.length_px / line.thickness_px))
+    if groups is None:
+        return Reading(cleaned, None, None)
+    return Reading(cleaned, groups, digit_from_group(cleaned, groups.digit))  # 6-9
+
+
+def _without(picture: Picture, level: float, lines: list[Line]) -> Picture:
+    """Step 4: the picture with ``lines`` taken out of its ink signal."""
+    if not lines:
+        return picture
+    signal, printed, lines = without_lines(picture.signal, level, lines)
+    return replace(picture, signal=signal, printed=printed, lines=tuple(lines))
+
+
+def _digit_groups(picture: Picture, least: float) -> InkGroups | None:
+    """Step 5: the ink's groups and those forming the digit; None when no ink is left."""
+    levels = scan.ink_levels(picture.signal, least)
+    if levels is None:
+        return None
+    groups = ink_groups(picture.signal, picture.signal > MASK_FRACTION * levels[1])
+    return None if groups is None or _is_speck(groups.digit) else groups
 
 
 def analyse(image: Image.Image, polarity: Polarity = "auto") -> Picture:
@@ -122,9 +158,9 @@ def analyse(image: Image.Image, polarity: Polarity = "auto") -> Picture:
 
 
 def digit_from_group(picture: Picture, group: np.ndarray) -> np.ndarray | None:
-    """Steps 5-8 on one group of ink, a (h, w) mask on ``picture.small``: the (28, 28)
+    """Steps 6-9 on one group of ink, a (h, w) mask on ``picture.small``: the (28, 28)
     float32 MNIST digit it makes, read as a single digit is; None when nothing is left."""
-    # 5. The group's region, at most CROP_SIDE_PX long, graded like a scan: paper 0, cores 1.
+    # 6. The group's region, at most CROP_SIDE_PX long, graded like a scan: paper 0, cores 1.
     top, bottom, left, right = bounds(group, margin=1)
     height, width = picture.gray.shape
     scale = picture.scale
@@ -136,12 +172,15 @@ def digit_from_group(picture: Picture, group: np.ndarray) -> np.ndarray | None:
     )
     crop = scan.crop(picture.gray, region, scan.CROP_SIDE_PX)
     signal = picture.paper.ink_signal(crop, region, scale)
-    ink = scan.graded(signal, scan.within(dilated(group), region, scale, crop.shape))
+    digit = scan.within(dilated(group), region, scale, crop.shape)
+    if picture.printed is not None:
+        digit &= ~scan.within(picture.printed, region, scale, crop.shape)
+    ink = scan.graded(signal, digit)
     if ink is None:
         return None
-    ink = mnist_stroke_width(ink)  # 6
+    ink = mnist_stroke_width(ink)  # 7
     top, bottom, left, right = bounds(ink > BILEVEL_CUT)
-    return centred_in_frame(fit_box(ink[top:bottom, left:right]))  # 7, 8
+    return centred_in_frame(fit_box(ink[top:bottom, left:right]))  # 8, 9
 
 
 def _analysis_factor(shape: tuple[int, int]) -> int:

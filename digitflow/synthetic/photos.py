@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from digitflow.atomic import write_bytes_atomic
+from digitflow.synthetic.camera import photographed
+from digitflow.synthetic.printed import MARGIN_RED, margin_line, printed_lines
 
 PHOTO_FORMATS: dict[str, str] = {
     "jpeg": ".jpg",
@@ -48,6 +50,15 @@ class PhotoStyle:
     light_on_dark: bool = False  # chalk on a board instead of ink on paper
     transparent: bool = False  # RGBA: paper fully transparent, ink opaque
     desk_margin: float = 0.0  # up to this share of each side shows a dark desk around the sheet
+    printed: str = ""  # lines printed on the sheet: a key of printed.PRINTED_KINDS, "" none
+    line_width: tuple[float, float] = (0.01, 0.08)  # printed lines' width, share of digit height
+    box_margin: tuple[float, float] = (0.0, 0.5)  # box sides' distance from the ink, likewise
+    line_tone: str = ""  # a key of printed.LINE_TONES, random when ""
+    red_margin: bool = False  # a red margin line down the sheet near the digit
+    perspective: float = 0.0  # the photo's corners moved by up to this share of its sides
+    max_tilt_deg: float = 0.0  # the whole sheet (and the lines on it) turned by up to this
+    shadow: float = 0.0  # a soft shadow band darkens the paper by up to this share
+    colour_cast: float = 0.0  # each channel's gain off by up to this share
 
 
 def make_photo(ink: np.ndarray, rng: np.random.Generator, **options) -> Image.Image:
@@ -65,15 +76,47 @@ def make_photo(ink: np.ndarray, rng: np.random.Generator, **options) -> Image.Im
         rgb = np.broadcast_to(ink_rgb * light, (*shape, 3))
         pixels = np.concatenate([rgb, coverage[..., None]], axis=2)
     else:
+        paper = _printed_paper(paper_rgb, coverage, style, rng)  # (h, w, 3)
         a = coverage[..., None]
-        pixels = paper_rgb * (1 - a) + ink_rgb * a
+        pixels = paper * (1 - a) + ink_rgb * a
+        desk_rgb = paper_rgb
         if sheet_shape != shape:
             desk_rgb = rng.uniform(0.1, 0.4) * np.array([1.0, 0.85, 0.7])  # dark wood
             pixels[:top] = pixels[bottom:] = desk_rgb
             pixels[:, :left] = pixels[:, right:] = desk_rgb
-        pixels = pixels * light
+        pixels = photographed(pixels, desk_rgb, style, rng) * light
         pixels = pixels + rng.normal(0.0, rng.uniform(0, style.max_noise), pixels.shape)
     return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+
+
+def _printed_paper(
+    paper_rgb: np.ndarray, coverage: np.ndarray, style: PhotoStyle, rng: np.random.Generator
+) -> np.ndarray:
+    """The sheet's colour (h, w, 3) with the lines ``style`` asks for printed on it around
+    the ink in ``coverage``."""
+    paper = np.broadcast_to(paper_rgb, (*coverage.shape, 3)).astype(np.float64)
+    if not (style.printed or style.red_margin):
+        return paper
+    rows, cols = (
+        np.flatnonzero(coverage.max(axis=1) > 0.3),
+        np.flatnonzero(coverage.max(axis=0) > 0.3),
+    )
+    ink_box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+    if style.printed:
+        lines, line_rgb = printed_lines(
+            style.printed,
+            coverage.shape,
+            ink_box,
+            rng,
+            style.line_width,
+            style.box_margin,
+            style.line_tone,
+        )
+        paper = paper * (1 - lines[..., None]) + line_rgb * lines[..., None]
+    if style.red_margin:
+        red = margin_line(coverage.shape, ink_box, rng)[..., None]
+        paper = paper * (1 - red) + MARGIN_RED * red
+    return paper
 
 
 def encode_photo(photo: Image.Image, fmt: str, rng: np.random.Generator) -> bytes:

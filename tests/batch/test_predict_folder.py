@@ -33,6 +33,7 @@ from digitflow.errors import ParamsError
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import ModelFormatError
 from digitflow.reading import images
+from digitflow.reading.debug import PANEL_PX
 
 # ---------------------------------------------------------------- helpers
 
@@ -71,13 +72,13 @@ def png_with_size(width: int, height: int) -> bytes:
 def decode_count(monkeypatch) -> list[Path]:
     """Every path decoded in this process (runs use --jobs 1)."""
     decoded = []
-    real_read_digit = images.read_digit
+    real_read_file = images.read_file
 
-    def counting_read_digit(path, polarity="auto"):
+    def counting_read_file(path, polarity="auto"):
         decoded.append(Path(path))
-        return real_read_digit(path, polarity)
+        return real_read_file(path, polarity)
 
-    monkeypatch.setattr(images, "read_digit", counting_read_digit)
+    monkeypatch.setattr(images, "read_file", counting_read_file)
     return decoded
 
 
@@ -369,7 +370,9 @@ def test_worker_processes_write_the_same_rows_as_one_process(tmp_path, model):
 def test_debug_dir_shows_what_the_network_saw(tmp_path, model):
     folder = make_folder(tmp_path / "in", ["sub/seven.jpg"])
     run(folder, model, tmp_path, debug_dir=tmp_path / "debug")
-    saw = np.asarray(Image.open(tmp_path / "debug" / "sub" / "seven.jpg.png"))
+    side_by_side = np.asarray(Image.open(tmp_path / "debug" / "sub" / "seven.jpg.png"))
+    assert side_by_side.shape[0] == PANEL_PX  # original | what was found | the 28x28
+    saw = side_by_side[::4, -PANEL_PX::4, 0]  # the 28x28, enlarged 4x
     expected = np.rint(images.read_digit(folder / "sub" / "seven.jpg") * 255)
     assert saw.shape == (28, 28)
     np.testing.assert_array_equal(saw, expected)
@@ -540,7 +543,7 @@ def test_worker_process_dying_is_a_fatal_error_naming_its_files(tmp_path, model,
     # fork, so the worker inherits the patched reader that kills it like the OOM killer would
     fork = multiprocessing.get_context("fork")
     monkeypatch.setattr(backends, "process_pool", lambda workers: ProcessPoolExecutor(2, fork))
-    monkeypatch.setattr(images, "read_digit", lambda path, polarity: os._exit(9))
+    monkeypatch.setattr(images, "read_file", lambda path, polarity: os._exit(9))
     with pytest.raises(DecodingWorkerDied, match="on the files a.png .. b.png"):
         run(folder, model, tmp_path, jobs=2)
     assert not (tmp_path / "out" / "predictions.csv").exists()

@@ -1,0 +1,282 @@
+"""Printed structure is not ink: the long straight lines a printer or a ruler drew (form
+boxes, comb boxes, ruled and squared paper, a margin line), found and taken out of the ink
+signal before the digit's groups are.
+
+Handwriting is short and curved; a printed line is long, straight and thin for its length.
+On the analysis copy, the ink pixels are projected along each direction within
+``MAX_TILT_DEG`` of the rows (then of the columns): a line piles its pixels into one or two
+neighbouring bins. The fullest bin is grown across while the neighbouring bins hold most of
+its count, and kept as a line if the band is covered, with gaps of at most ``MAX_GAP_PX``,
+over at least ``MIN_LENGTH`` of the picture and is ``MIN_ASPECT`` times longer than thick;
+its pixels leave the projection and the next fullest bin is tried. A stroke that crosses a
+line (ink just beyond both sides of the band that is not itself a line) keeps its pixels in
+the band, so the gap the line leaves in the stroke is filled.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LINE_FRACTION = 0.25
+"""Pixels above this share of the ink's level may belong to a printed line (they are often
+lighter than the ink)."""
+MAX_TILT_DEG = 10.0
+"""Lines are looked for up to this far from horizontal and vertical (a tilted or
+perspective photo) ..."""
+TILT_STEP_DEG = 1.0
+"""... in steps of this (a 128 px line drifts about one bin between steps)."""
+MIN_LENGTH = 0.35
+"""A line spans at least this share of the picture's side along it (or ``ANCHORED_LENGTH``
+when both its ends meet lines across it: a box's short sides) ..."""
+ANCHORED_LENGTH = 0.12
+ANCHORED_ASPECT = 4.0
+"""A line with both ends on lines across it need only be this many times longer than thick
+(the top of a narrow box around a 1)."""
+SAME_WIDTH = 1.5
+"""Printed lines in one picture are at most this many times as thick as their median (or a
+px thicker, for thin ones)."""
+EDGE_TO_EDGE = 0.9
+"""A line alone (ruled, squared, a margin) runs across this share of the picture; a line that
+does not has an end on another line across it (a box's corner)."""
+ANCHOR_PX = 3
+"""A line's end meets a line across it when one of that line's pixels is this close."""
+MIN_ASPECT = 12.0
+"""... and is this many times longer than thick: MNIST's pens draw a 1 about 8 times as long
+as wide; a form's box line is 25 to 100 times."""
+MAX_GAP_PX = 2
+"""Breaks of up to this many analysis px along a line (noise, a faint print) are bridged."""
+GROW_SHARE = 0.4
+"""A bin next to a line's band joins it while it holds this share of the fullest bin."""
+MAX_LINES = 48
+"""No more lines than this are taken out of one picture (squared paper has a few dozen) ..."""
+MAX_MISSES = 16
+"""... and the search stops after this many full bins that are not lines (the thick strokes of
+a bold digit fill many bins)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line found, in analysis px."""
+
+    horizontal: bool
+    """Along the rows (else along the columns)."""
+    slope: float
+    """Across-coordinate change per px along it (the tangent of its tilt)."""
+    offset: tuple[float, float]
+    """Its band's two edges across it, where the along-coordinate is 0."""
+    span: tuple[int, int]
+    """First and last-plus-one px along it."""
+
+    @property
+    def length_px(self) -> int:
+        return self.span[1] - self.span[0]
+
+    @property
+    def thickness_px(self) -> float:
+        return self.offset[1] - self.offset[0]
+
+
+def find_lines(mask: np.ndarray) -> list[Line]:
+    """The printed lines among the ink pixels of ``mask`` (h, w): first the long ones, then
+    the shorter ones whose ends meet lines across them (a box's short sides); of those, the
+    ones that are printed structure (``_structure``)."""
+    lines = _lines_along(mask, True) + _lines_along(mask.T, False)
+    if not lines:
+        return lines
+    rest = mask & ~line_pixels(mask.shape, lines, grow_px=1.0)
+    lines += _lines_along(rest, True, anchors=_near(mask.shape, lines, horizontal=False))
+    lines += _lines_along(rest.T, False, anchors=_near(mask.shape, lines, horizontal=True))
+    return _structure(lines, mask.shape)
+
+
+def _structure(lines: list[Line], shape: tuple[int, int]) -> list[Line]:
+    """The lines that are printed structure: as thin as the others (one printer drew them
+    all; a stroke lying along a line thickens it), and spanning EDGE_TO_EDGE of the picture
+    or with an end on another such line across them (box sides, comb teeth). A long straight
+    stroke of a digit (the stem of a 6 in a fine pen) ends in ink or paper."""
+    usual = float(np.median([line.thickness_px for line in lines]))
+    widest = usual + max(1.0, (SAME_WIDTH - 1) * usual)
+    kept = [line for line in lines if line.thickness_px <= widest]
+    while True:
+        held = [
+            line
+            for line in kept
+            if _spans(line, shape)
+            or any(_ends_on(line, _near(shape, kept, horizontal=not line.horizontal)))
+        ]
+        if len(held) == len(kept):
+            return kept
+        kept = held
+
+
+def _spans(line: Line, shape: tuple[int, int]) -> bool:
+    return line.length_px >= EDGE_TO_EDGE * shape[1 if line.horizontal else 0]
+
+
+def _near(shape: tuple[int, int], lines: list[Line], horizontal: bool) -> np.ndarray:
+    """Mask (h, w) of the pixels within ANCHOR_PX of the ``lines`` running ``horizontal``."""
+    chosen = [line for line in lines if line.horizontal == horizontal]
+    return line_pixels(shape, chosen, grow_px=ANCHOR_PX)
+
+
+def _ends_on(line: Line, area: np.ndarray) -> tuple[bool, bool]:
+    """Whether the first and the last px of ``line`` lie in ``area`` (h, w)."""
+    target = area if line.horizontal else area.T
+    middle = sum(line.offset) / 2
+    return tuple(
+        bool(target[min(max(int(middle + line.slope * x), 0), target.shape[0] - 1), x])
+        for x in (line.span[0], line.span[1] - 1)
+    )
+
+
+def line_pixels(shape: tuple[int, int], lines: list[Line], grow_px: float = 0.0) -> np.ndarray:
+    """Mask (h, w) of the lines' bands, each widened by ``grow_px`` on both sides."""
+    drawn = np.zeros(shape, dtype=bool)
+    for line in lines:
+        target = drawn if line.horizontal else drawn.T
+        start, end = line.span
+        along = np.arange(max(0, start - int(grow_px)), min(target.shape[1], end + int(grow_px)))
+        low = np.floor(line.offset[0] - grow_px + line.slope * along).astype(int)
+        high = np.ceil(line.offset[1] + grow_px + line.slope * along).astype(int)
+        for step in range(int((high - low).max())):
+            across = low + step
+            inside = (across < high) & (across >= 0) & (across < target.shape[0])
+            target[across[inside], along[inside]] = True
+    return drawn
+
+
+def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.ndarray:
+    """Mask (h, w) of the pixels of the lines' bands where a stroke crosses: ink that is not
+    printed lies just beyond both edges of the band."""
+    strokes = ink & ~printed
+    kept = np.zeros(ink.shape, dtype=bool)
+    for line in lines:
+        target, seen = (kept, strokes) if line.horizontal else (kept.T, strokes.T)
+        along = np.arange(*line.span)
+        low = np.floor(line.offset[0] + line.slope * along).astype(int) - 1
+        high = np.ceil(line.offset[1] + line.slope * along).astype(int) + 1
+        size = target.shape[0]
+        before = np.zeros(along.size, dtype=bool)
+        after = np.zeros(along.size, dtype=bool)
+        for step in (0, 1):  # up to two px beyond each edge: the line's blurred rim is between
+            for edge, found, sign in ((low, before, -1), (high, after, 1)):
+                across = edge + sign * step
+                valid = (across >= 0) & (across < size)
+                found[valid] |= seen[across[valid], along[valid]]
+        crossed = before & after
+        for across in range(0, int((high - low).max()) + 1):
+            rows = low[crossed] + across
+            inside = (rows >= 0) & (rows < size) & (rows <= high[crossed])
+            target[rows[inside], along[crossed][inside]] = True
+    return kept
+
+
+def _lines_along(
+    mask: np.ndarray, horizontal: bool, anchors: np.ndarray | None = None
+) -> list[Line]:
+    """Lines of ``mask`` (h, w) running along its rows, within MAX_TILT_DEG: long ones, or
+    shorter ones with both ends on ``anchors`` when given (a mask of the picture, which is
+    ``mask.T`` for vertical lines)."""
+    height, width = mask.shape
+    if anchors is not None and not anchors.any():
+        return []
+    min_length = (MIN_LENGTH if anchors is None else ANCHORED_LENGTH) * width
+    min_aspect = MIN_ASPECT if anchors is None else ANCHORED_ASPECT
+    ys, xs = np.nonzero(mask)
+    if ys.size < min_length:
+        return []
+    tilts = np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 1e-6, TILT_STEP_DEG)
+    slopes = np.tan(np.radians(tilts[np.argsort(np.abs(tilts), kind="stable")]))  # ties: level
+    pad = int(np.ceil(width * np.abs(slopes).max())) + 1
+    bins = height + 2 * pad
+    # (angles, pixels): the bin across each angle's direction that each pixel falls in
+    across = ys[None, :] - xs[None, :] * slopes[:, None] + pad
+    index = np.floor(across).astype(np.int64) + bins * np.arange(slopes.size)[:, None]
+    alive = np.ones(ys.size, dtype=bool)
+    counts = np.bincount(index.ravel(), minlength=slopes.size * bins).reshape(slopes.size, bins)
+    tried = np.zeros_like(counts, dtype=bool)
+    lines: list[Line] = []
+    misses = 0
+    while len(lines) < MAX_LINES and misses < MAX_MISSES:
+        pairs = np.where(tried[:, :-1], 0, counts[:, :-1] + counts[:, 1:])  # drift between bins
+        angle, first = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
+        if pairs[angle, first] < min_length:
+            break
+        band = _line_at(counts[angle], first, across[angle], xs, alive, min_length, min_aspect)
+        line = None
+        if band is not None:
+            low, high, span = band
+            line = Line(horizontal, float(slopes[angle]), (low - pad, high - pad), span)
+        if line is None or (anchors is not None and not all(_ends_on(line, anchors))):
+            misses += 1  # nor is anything this band or its neighbours pile up
+            tried[max(0, angle - 2) : angle + 3, max(0, first - 2) : first + 3] = True
+            continue
+        lines.append(line)
+        taken = alive & (across[angle] >= low) & (across[angle] < high)
+        taken &= (xs >= span[0]) & (xs < span[1])
+        alive &= ~taken
+        counts = _recount(index, alive, counts.shape)
+    return lines
+
+
+def _line_at(
+    counts: np.ndarray,
+    first: int,
+    across: np.ndarray,
+    xs: np.ndarray,
+    alive: np.ndarray,
+    min_length: float,
+    min_aspect: float,
+) -> tuple[float, float, tuple[int, int]] | None:
+    """(low, high, span) of the line whose band starts at bins ``first`` and ``first + 1``
+    of one angle's ``counts``, grown across while neighbours hold GROW_SHARE of its fullest
+    bin above the floor; None when it is not long, continuous and thin enough to be printed."""
+    # Lines across this direction add a few pixels to every bin (squared paper): the band
+    # grows over bins that stand out from that floor.
+    floor = float(np.median(counts[counts > 0]))
+    peak = max(counts[first], counts[first + 1]) - floor
+    low, high = first, first + 2
+    while low > 0 and counts[low - 1] - floor >= GROW_SHARE * peak:
+        low -= 1
+    while high < counts.size and counts[high] - floor >= GROW_SHARE * peak:
+        high += 1
+    inside = alive & (across >= low) & (across < high)
+    covered = np.bincount(xs[inside]) > 0
+    start, end = _longest_run(covered, MAX_GAP_PX)
+    length = end - start
+    if length < min_length or length < min_aspect * (high - low):
+        return None
+    return float(low), float(high), (start, end)
+
+
+def _longest_run(covered: np.ndarray, max_gap: int) -> tuple[int, int]:
+    """(start, end) of the longest stretch of ``covered`` whose gaps are at most ``max_gap``."""
+    where = np.flatnonzero(covered)
+    if where.size == 0:
+        return 0, 0
+    breaks = np.flatnonzero(np.diff(where) > max_gap + 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [where.size - 1]])
+    best = int(np.argmax(where[ends] - where[starts]))
+    return int(where[starts[best]]), int(where[ends[best]]) + 1
+
+
+def _recount(index: np.ndarray, alive: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    size = shape[0] * shape[1]
+    return np.bincount(index[:, alive].ravel(), minlength=size).reshape(shape)
+
+
+def without_lines(
+    signal: np.ndarray, level: float, lines: list[Line] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[Line]]:
+    """The ink ``signal`` (h, w) with its printed lines taken out (set to 0, strokes that
+    cross them kept), the mask of what was taken out, and the lines. ``level`` is the ink's
+    level; ``lines`` skips the search and takes out those."""
+    ink = signal > LINE_FRACTION * level
+    if lines is None:
+        lines = find_lines(ink)
+    if not lines:
+        return signal, np.zeros(signal.shape, dtype=bool), []
+    printed = line_pixels(signal.shape, lines, grow_px=1.0)  # and the line's blurred rim
+    printed &= ~crossings(ink, lines, printed)
+    return np.where(printed, 0.0, signal).astype(np.float32), printed, lines

@@ -1,0 +1,148 @@
+"""Printed structure is not ink: boxes, combs, ruled and squared paper, margin lines
+(digitflow.reading.lines, step 4 of the recipe)."""
+
+import numpy as np
+import pytest
+from pictures import PAPER, as_image, assert_same_digit, digit_ink, picture
+from PIL import Image
+
+from digitflow.reading.images import normalise_digit
+from digitflow.reading.recipe import read_picture
+
+NOT_YET = pytest.mark.xfail(strict=True, reason="issue 10: not read right yet (see closing note)")
+CANVAS = (160, 200)
+AT = (40, 60)  # the 80 px digit's drawing area: rows 40-120, columns 60-140
+
+
+def ink_extent(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the drawn ink on the canvas."""
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
+    return AT[0] + rows[0], AT[0] + rows[-1] + 1, AT[1] + cols[0], AT[1] + cols[-1] + 1
+
+
+def with_box(pixels, box, width=2, level=0.3):
+    top, bottom, left, right = box
+    out = pixels.copy()
+    for rows, cols in (
+        (slice(top - width, top), slice(left - width, right + width)),
+        (slice(bottom, bottom + width), slice(left - width, right + width)),
+        (slice(top, bottom), slice(left - width, left)),
+        (slice(top, bottom), slice(right, right + width)),
+    ):
+        out[rows, cols] = np.minimum(out[rows, cols], level)
+    return out
+
+
+def boxed(label: int, margin: int, width: int = 2, level: float = 0.3) -> tuple:
+    ink = digit_ink(label)
+    top, bottom, left, right = ink_extent(ink)
+    box = (top - margin, bottom + margin, left - margin, right + margin)
+    plain = picture(ink, CANVAS, AT)
+    return plain, with_box(plain, box, width, level)
+
+
+@pytest.mark.parametrize(
+    ("margin", "width", "level"),
+    [(15, 2, 0.3), (15, 1, 0.6), (6, 3, 0.1), pytest.param(2, 2, 0.3, marks=NOT_YET)],
+    ids=["generous", "thin light", "thick dark", "nearly touching"],
+)
+@pytest.mark.parametrize("label", [0, 3, 8])
+def test_a_box_around_a_digit_gives_nearly_the_digit_alone(label, margin, width, level):
+    plain, in_box = boxed(label, margin, width, level)
+    assert_same_digit(normalise_digit(as_image(in_box)), normalise_digit(as_image(plain)))
+
+
+@pytest.mark.parametrize(
+    "label", [pytest.param(1, marks=NOT_YET), pytest.param(4, marks=NOT_YET), 7]
+)
+def test_a_digit_of_straight_strokes_beside_a_box_line_survives(label):
+    plain, in_box = boxed(label, margin=3)
+    assert_same_digit(normalise_digit(as_image(in_box)), normalise_digit(as_image(plain)))
+
+
+def test_a_box_touching_the_digit_is_taken_out():
+    plain, in_box = boxed(7, margin=0)
+    assert_same_digit(normalise_digit(as_image(in_box)), normalise_digit(as_image(plain)), 0.05)
+
+
+def test_comb_boxes_sharing_their_sides_are_taken_out():
+    ink = digit_ink(2)
+    top, bottom, left, right = ink_extent(ink)
+    plain = picture(ink, CANVAS, AT)
+    comb = plain.copy()
+    comb[top - 8 : top - 6, :] = comb[bottom + 6 : bottom + 8, :] = 0.3
+    pitch = right - left + 16
+    for x in range(left - 8 - pitch, CANVAS[1], pitch):
+        comb[top - 8 : bottom + 8, max(x, 0) : max(x + 2, 0)] = 0.3
+    reading = read_picture(as_image(comb))
+    assert len(reading.lines) >= 4
+    assert_same_digit(reading.digit, normalise_digit(as_image(plain)))
+
+
+@NOT_YET
+@pytest.mark.parametrize("label", [1, 4, 7])
+def test_ruled_lines_crossing_a_stroke_keep_the_stroke(label):
+    ink = digit_ink(label)
+    top, bottom, _, _ = ink_extent(ink)
+    plain = picture(ink, CANVAS, AT)
+    ruled = plain.copy()
+    for y in (top - 20, (top + bottom) // 2, bottom + 2):  # one line through the digit
+        ruled[y : y + 2, :] = np.minimum(ruled[y : y + 2, :], 0.55)
+    reading = read_picture(as_image(ruled))
+    assert len(reading.lines) == 3
+    assert_same_digit(reading.digit, normalise_digit(as_image(plain)))
+
+
+def test_squared_paper_is_taken_out():
+    ink = digit_ink(5)
+    plain = picture(ink, CANVAS, AT)
+    squared = plain.copy()
+    squared[3::18, :] = np.minimum(squared[3::18, :], 0.6)
+    squared[:, 7::18] = np.minimum(squared[:, 7::18], 0.6)
+    assert_same_digit(normalise_digit(as_image(squared)), normalise_digit(as_image(plain)))
+
+
+def test_a_red_margin_line_is_taken_out():
+    ink = digit_ink(3)
+    _, _, left, _ = ink_extent(ink)
+    plain = picture(ink, CANVAS, AT)
+    rgb = np.repeat(plain[..., None], 3, axis=2)
+    rgb[:, left + 5 : left + 7] = np.minimum(rgb[:, left + 5 : left + 7], [0.9, 0.3, 0.3])
+    image = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    assert_same_digit(normalise_digit(image), normalise_digit(as_image(plain)))
+
+
+@NOT_YET
+def test_slanted_lines_of_a_tilted_photo_are_taken_out():
+    ink = digit_ink(4)
+    plain = picture(ink, CANVAS, AT)
+    ys, xs = np.indices(CANVAS)
+    ruled = plain.copy()
+    for y0 in (30, 130):
+        on_line = np.abs(ys - (y0 + 0.09 * xs)) < 1.0  # about 5 degrees
+        ruled[on_line] = np.minimum(ruled[on_line], 0.5)
+    reading = read_picture(as_image(ruled))
+    assert len(reading.lines) == 2
+    assert_same_digit(reading.digit, normalise_digit(as_image(plain)))
+
+
+@pytest.mark.parametrize("label", [1, 0, 6])
+def test_a_digit_alone_is_never_taken_for_printed_lines(label):
+    ink = draw_fine(label)
+    reading = read_picture(as_image(picture(ink, CANVAS, AT)))
+    assert reading.lines == () and reading.digit is not None
+
+
+def test_a_plain_picture_has_no_lines_removed():
+    reading = read_picture(as_image(picture(digit_ink(7), CANVAS, AT)))
+    assert reading.lines == () and reading.picture.printed is None
+
+
+def draw_fine(label: int) -> np.ndarray:
+    from digitflow.synthetic.photos import draw_digit
+
+    return draw_digit(label, np.random.default_rng(label), 120, pen_fraction=(0.03, 0.04))
+
+
+def test_paper_only_is_still_blank():
+    assert read_picture(as_image(np.full(CANVAS, PAPER))).digit is None
