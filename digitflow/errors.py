@@ -5,7 +5,14 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 """Typer/Click's own code for a bad command line; bad params share it."""
 EXIT_SOME_FILES_FAILED = 3
-"""predict-folder: the batch finished, but some files could not be read (their rows say why)."""
+"""predict-folder: the batch finished, but some files failed in this run (their rows say why)."""
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""Ctrl-C and SIGTERM: 128 + the signal's number, as shells report a process it stopped;
+finished outputs are kept, partial files removed."""
+EXIT_OUTPUT_INCOMPLETE = 4
+"""Of outputs written together, a later one could not be replaced: the message names which
+were written and which is stale (predict-folder: the CSV is new, the summary is not)."""
 
 
 def one_line(text: str) -> str:
