@@ -1,21 +1,21 @@
 """An exclusive lock file, so that two overlapping runs never write the same output.
 
-``flock`` belongs to the open file, so the kernel releases it however the holder ends,
-``kill -9`` included: a crashed run never leaves a stale lock. The lock file itself stays
-on disk; deleting it would let a waiting run and a new run lock two different files.
+The `filelock` package does the locking: on Unix an ``flock`` on the open file, which the
+kernel releases however the holder ends, ``kill -9`` included, so a crashed run never leaves
+a stale lock. The lock file itself stays on disk (``preserve_lock_file``): deleting it would
+let a waiting run and a new run lock two different files. A file system without ``flock``
+is refused rather than served by filelock's "soft" marker file, which a ``kill -9`` would
+leave behind for good.
 """
 
-import fcntl
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from digitflow.errors import DigitflowError
+import filelock
 
-POLL_INTERVAL_S = 0.1
-"""flock has no timeout of its own: a waiting run retries this often."""
+from digitflow.errors import DigitflowError
 
 
 class LockBusy(DigitflowError):
@@ -39,37 +39,36 @@ def hold_lock(
     ``on_wait(message)`` once when the wait starts, then raise :class:`LockBusy`.
     """
     lock_path = Path(lock_path)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = filelock.FileLock(
+        lock_path,
+        thread_local=False,
+        preserve_lock_file=True,
+        fallback_to_soft=False,
+        on_acquired=_record_holder,
+    )
     try:
-        _acquire(fd, lock_path, timeout_s, on_wait)
-        _record_holder(fd)
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        if timeout_s <= 0:
+            raise _busy(lock_path, timeout_s) from None
+        if on_wait is not None:
+            holder = _holder(lock_path)
+            on_wait(f"{holder} holds the lock {lock_path}; waiting up to {timeout_s:g} s")
+        try:
+            lock.acquire(timeout=timeout_s)
+        except filelock.Timeout:
+            raise _busy(lock_path, timeout_s) from None
+    try:
         yield
     finally:
-        os.close(fd)  # closing the file releases the lock
+        lock.release()
 
 
-def _acquire(
-    fd: int, lock_path: Path, timeout_s: float, on_wait: Callable[[str], None] | None
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    waiting = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        remaining_s = deadline - time.monotonic()
-        if remaining_s <= 0:
-            raise LockBusy(
-                f"another run is in progress: {_holder(fd)} holds the lock {lock_path} "
-                f"(gave up after waiting {timeout_s:g} s)"
-            )
-        if not waiting and on_wait is not None:
-            on_wait(f"{_holder(fd)} holds the lock {lock_path}; waiting up to {timeout_s:g} s")
-        waiting = True
-        time.sleep(min(POLL_INTERVAL_S, remaining_s))
+def _busy(lock_path: Path, timeout_s: float) -> LockBusy:
+    return LockBusy(
+        f"another run is in progress: {_holder(lock_path)} holds the lock {lock_path} "
+        f"(gave up after waiting {timeout_s:g} s)"
+    )
 
 
 def _record_holder(fd: int) -> None:
@@ -78,6 +77,9 @@ def _record_holder(fd: int) -> None:
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
 
-def _holder(fd: int) -> str:
-    pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+def _holder(lock_path: Path) -> str:
+    try:
+        pid = lock_path.read_bytes()[:32].decode(errors="replace").strip()
+    except OSError:
+        pid = ""
     return f"process {pid}" if pid.isdigit() else "another process"
