@@ -1,9 +1,10 @@
 """Turning a picture of one handwritten digit into the 28×28 array MNIST would have made of it.
 
-``open_image`` is the decoding step: it reads any file Pillow knows (by content, not by
-name). ``normalise_digit`` is the pure picture -> (28, 28) float32 step (the recipe's steps
-are in ``digitflow.reading.recipe``), and ``read_digit`` chains the two. Every failure a
-user can act on is an ``ImageError`` whose one-line message names the file.
+``open_image`` is the decoding step: it reads the raster formats of
+:data:`SUPPORTED_FORMATS` (by content, not by name), one picture per file, of a shape that
+can hold a digit. ``normalise_digit`` is the pure picture -> (28, 28) float32 step (the
+recipe's steps are in ``digitflow.reading.recipe``), and ``read_digit`` chains the two. Every
+failure a user can act on is an ``ImageError`` whose one-line message names the file.
 """
 
 import struct
@@ -21,6 +22,15 @@ from digitflow.reading.recipe import Reading, read_picture
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 """What Pillow's decoders raise on damaged data (it has no common base class for them)."""
 
+SUPPORTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+"""Pillow's names for the formats scans and phone photos come in (JPEG includes the MPO of
+some phones; PPM covers PBM, PGM and PPM). No other plugin ever reads a file: PostScript,
+for one, would run Ghostscript."""
+MIN_SIDE_PX = 8
+MAX_ASPECT = 20
+"""A picture narrower than MIN_SIDE_PX, or MAX_ASPECT times longer than wide, is a ruled line
+or a sliver, never a digit (a tall thin '1' is about 5:1)."""
+
 
 class ImageError(DigitflowError):
     """A file could not be turned into a digit; the message names the file."""
@@ -32,6 +42,18 @@ class UnreadableFile(ImageError):
 
 class NotAnImage(ImageError):
     """The file's content is not an image format Pillow knows (or the file is empty)."""
+
+
+class UnsupportedFormat(ImageError):
+    """The file is an image, but not in one of :data:`SUPPORTED_FORMATS`."""
+
+
+class SeveralPictures(ImageError):
+    """A multi-page TIFF or an animated GIF/WebP/PNG: reading one page would drop the rest."""
+
+
+class NoDigitShape(ImageError):
+    """The picture's shape cannot hold a digit (a 1×5000 ruled line)."""
 
 
 class BrokenImage(ImageError):
@@ -102,7 +124,9 @@ def _decode(stream, path: Path) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(stream) as image:
+            with Image.open(stream, formats=SUPPORTED_FORMATS) as image:
+                _check_one_picture(image, path)
+                _check_shape(image, path)
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 upright.format = image.format  # the copy forgets what the file was
@@ -112,9 +136,47 @@ def _decode(stream, path: Path) -> Image.Image:
                 f"{path}: too large, refused as a possible decompression bomb ({error})"
             ) from None
         except UnidentifiedImageError:
+            found = _sniffed_format(stream)
+            if found:
+                raise UnsupportedFormat(
+                    f"{path}: not a supported image format (found: {found})"
+                ) from None
             raise NotAnImage(f"{path}: not an image (no known image format)") from None
         except _DECODE_ERRORS as error:
             raise BrokenImage(f"{path}: truncated or broken image ({_one_line(error)})") from None
+
+
+def _check_one_picture(image: Image.Image, path: Path) -> None:
+    # An MPO's further frames are the phone's previews of the same photo, not more pictures.
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1 and image.format != "MPO":
+        raise SeveralPictures(
+            f"{path}: a {image.format} of {frames} pages or frames; only single pictures are "
+            "read: save each page as its own file"
+        )
+
+
+def _check_shape(image: Image.Image, path: Path) -> None:
+    width, height = image.size
+    short, long = sorted((width, height))
+    if short < MIN_SIDE_PX or long > MAX_ASPECT * short:
+        raise NoDigitShape(
+            f"{path}: a {width}x{height} px picture cannot hold a digit (each side at least "
+            f"{MIN_SIDE_PX} px and at most {MAX_ASPECT} times the other)"
+        )
+
+
+def _sniffed_format(stream) -> str | None:
+    """Which format Pillow would take the file for, from the first bytes alone: each
+    plugin's signature check runs, never its decoder."""
+    stream.seek(0)
+    prefix = stream.read(16)  # what Image.open hands the signature checks
+    Image.init()
+    for name in Image.ID:
+        accept = Image.OPEN[name][1]
+        if accept is not None and accept(prefix):
+            return name
+    return None
 
 
 def _one_line(error: Exception) -> str:
