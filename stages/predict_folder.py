@@ -89,8 +89,15 @@ def main(
         bool,
         typer.Option(
             "--incremental/--no-incremental",
-            help="Keep the rows of OUT whose file has the same size, mtime and model; decode "
-            "only new or changed files (and earlier errors). Rows of deleted files are dropped.",
+            help="Keep the rows of OUT whose file has the same size, mtime and model, error rows "
+            "included; decode only new or changed files. Rows of deleted files are dropped.",
+        ),
+    ] = False,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            help="With --incremental, decode the files of earlier error rows again even if "
+            "they are unchanged (say after fixing their permissions).",
         ),
     ] = False,
     polarity: Annotated[
@@ -107,7 +114,7 @@ def main(
     allow_file_errors: Annotated[
         bool,
         typer.Option(
-            help="Exit 0 even when some files could not be read (they still get error rows "
+            help="Exit 0 even when some files failed in this run (they still get error rows "
             "and are counted in the summary). dvc.yaml passes it: DVC fails a stage on any "
             "non-zero exit.",
         ),
@@ -130,11 +137,13 @@ def main(
     An option given on the command line wins over the params file, which wins over the
     built-in defaults.
 
-    Exit codes: 0 = every file predicted; 3 = some files could not be read (their rows say
-    why; both outputs written; 0 with --allow-file-errors); 1 = fatal, nothing written
+    Exit codes: 0 = every file predicted or kept; 3 = some files failed in this run (their
+    rows say why; both outputs written; 0 with --allow-file-errors; error rows kept unchanged
+    by --incremental do not count); 1 = fatal, nothing written
     (input folder missing or unreadable, model missing or invalid, previous OUT damaged in
-    incremental mode, another run holding the lock past --lock-timeout); 2 = bad command
-    line or params.
+    incremental mode, an output that cannot be written, another run holding the lock past
+    --lock-timeout); 4 = OUT written but the summary could not be (it is stale); 2 = bad
+    command line or params.
     """
     config = _config(params, input_dir, pattern, follow_symlinks, jobs, polarity)
     result = predict_folder(
@@ -143,18 +152,22 @@ def main(
         out,
         summary or summary_beside(out),
         incremental=incremental,
+        retry_errors=retry_errors,
         debug_dir=debug_dir,
         lock_timeout_s=lock_timeout,
     )
     if result["files_total"] == 0:
         warn(f"no files under {config.input_dir} match {', '.join(config.patterns)}")
-    failed = result["failed"]
+    failed, failed_now = result["failed"], result["failed_now"]
     note(
         f"{result['files_total']} files -> {out}: {result['predicted']} predicted, "
-        f"{result['kept']} kept, {failed} failed ({result['images_per_s']:.0f} images/s)"
+        f"{result['kept']} kept, {failed} failed of which {failed_now} in this run "
+        f"({result['images_per_s']:.0f} images/s)"
     )
-    if failed:
-        warn(f"{failed} files could not be read; see the rows with status=error in {out}")
+    if result["skipped_symlinks"]:
+        note(f"{result['skipped_symlinks']} symlinks not followed (--follow-symlinks reads them)")
+    if failed_now:
+        warn(f"{failed_now} files failed in this run; see the rows with status=error in {out}")
         if not allow_file_errors:
             raise typer.Exit(EXIT_SOME_FILES_FAILED)
 

@@ -1,15 +1,21 @@
 """The predict-folder command through Typer's runner: settings precedence and exit codes."""
 
+import csv
+import errno
 import json
+import os
 from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from helpers import make_folder, save_model
+from helpers import make_folder, save_digit, save_model
 from typer.testing import CliRunner
 
+from digitflow import atomic
+from digitflow.batch import predict, predictions_file
+from digitflow.batch.csv_text import unescape_cell
 from digitflow.batch.filelock import hold_lock, lock_path_for
 from digitflow.network.model_io import load_network, save_network
 from digitflow.stages.predict_folder import app
@@ -57,7 +63,7 @@ def test_exit_code_3_when_some_files_fail_with_both_outputs_written(project):
     assert result.exit_code == 3, result.output
     assert predicted_paths() == ["a.png", "b.png", "c.png"]
     assert counts(Path("summary.json")) == (2, 0, 1)
-    assert "1 files could not be read" in result.stderr
+    assert "1 files failed in this run" in result.stderr
 
 
 def test_allow_file_errors_exits_0_but_still_reports_them(project):
@@ -65,7 +71,7 @@ def test_allow_file_errors_exits_0_but_still_reports_them(project):
     result = invoke("photos", "--jobs", "1", "--allow-file-errors")
     assert result.exit_code == 0, result.output
     assert counts(Path("summary.json")) == (2, 0, 1)
-    assert "1 files could not be read" in result.stderr
+    assert "1 files failed in this run" in result.stderr
 
 
 def test_a_folder_without_matching_files_is_predicted_with_a_warning(project):
@@ -147,7 +153,7 @@ def test_help_documents_exit_codes_and_precedence():
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "Exit codes: 0 = every file predicted; 3 = some files could not be read" in text
+    assert "Exit codes: 0 = every file predicted or kept; 3 = some files failed in this run" in text
     assert "1 = fatal" in text and "2 = bad command line or params" in text
     assert "An option given on the command line wins over the params file" in text
 
@@ -179,4 +185,163 @@ def test_summary_line_says_predicted_kept_failed(project):
     (project / "photos" / "bad.png").write_text("not a picture")
     invoke("photos", "--jobs", "1", "--incremental")
     result = invoke("photos", "--jobs", "1", "--incremental")
-    assert "3 files -> out.csv: 0 predicted, 2 kept, 1 failed" in result.output
+    assert "3 files -> out.csv: 0 predicted, 3 kept, 1 failed of which 0 in this run" in (
+        result.output
+    )
+
+
+def rows_by_csv_module(path: str = "out.csv") -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:  # strict: the file is valid UTF-8
+        return list(csv.reader(handle))
+
+
+POSIX_NAMES = [
+    "x\ry.png",
+    "new\nline.png",
+    "tab\there.png",
+    'quo"te.png',
+    "com,ma.png",
+    "back\\slash.png",
+    "caf\u00e9.png",
+    os.fsdecode(b"latin1-\xe9\xff.png"),
+]
+
+
+def test_any_posix_file_name_round_trips_through_the_csv_and_incremental_runs(project):
+    for name in POSIX_NAMES:
+        save_digit(project / "photos" / name)
+    assert invoke("photos", "--jobs", "1", "--incremental").exit_code == 0
+    again = invoke("photos", "--jobs", "1", "--incremental")
+    assert again.exit_code == 0, again.output
+    assert json.loads(Path("summary.json").read_text())["reused"] == len(POSIX_NAMES) + 2
+    lines = Path("out.csv").read_bytes().decode("utf-8").split("\n")
+    assert len(lines) == len(POSIX_NAMES) + 2 + 2  # header, rows, and the final newline
+    cells = [row[0] for row in rows_by_csv_module()[1:]]
+    assert sorted(unescape_cell(c) for c in cells) == sorted([*POSIX_NAMES, "a.png", "b.png"])
+    assert os.fsencode(unescape_cell(cells[-1])) == b"x\ry.png"
+    assert "latin1-\\xe9\\xff.png" in cells and "back\\\\slash.png" in cells
+    assert len(pd.read_csv("out.csv", dtype=str)) == len(POSIX_NAMES) + 2
+
+
+FORMULA_NAMES = ["=1+2.png", "+sum.png", "-minus.png", "@at.png", "\tTAB.png", "\rCR.png", "'q.png"]
+
+
+def test_no_csv_cell_starts_like_a_spreadsheet_formula(project):
+    for name in FORMULA_NAMES:
+        save_digit(project / "photos" / name)
+    (project / "photos" / "=bad.png").write_text("=HYPERLINK(evil)")
+    assert invoke("photos", "--jobs", "1").exit_code == 3
+    table = rows_by_csv_module()
+    assert all(
+        not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in table for cell in row
+    )
+    paths = {unescape_cell(row[0]) for row in table[1:]}
+    assert paths == {*FORMULA_NAMES, "=bad.png", "a.png", "b.png"}
+    assert "'=1+2.png" in {row[0] for row in table}  # the one quote a program drops
+
+
+def test_known_bad_file_fails_its_first_run_only_until_retry_errors(project):
+    (project / "photos" / "c.png").write_bytes(b"")
+    assert invoke("photos", "--jobs", "1", "--incremental").exit_code == 3
+    kept = invoke("photos", "--jobs", "1", "--incremental")
+    assert kept.exit_code == 0, kept.output
+    summary = json.loads(Path("summary.json").read_text())
+    assert (summary["failed_now"], summary["failed"]) == (0, 1)
+    assert "1 failed of which 0 in this run" in kept.stderr
+    retried = invoke("photos", "--jobs", "1", "--incremental", "--retry-errors")
+    assert retried.exit_code == 3
+    assert json.loads(Path("summary.json").read_text())["failed_now"] == 1
+
+
+def test_missing_model_creates_no_output_folder_or_lock(project):
+    result = invoke("photos", "--jobs", "1", "--model", "missing.npz", "--out", "new/out.csv")
+    assert result.exit_code == 1
+    assert "missing.npz: does not exist" in result.stderr
+    assert not Path("new").exists()
+
+
+def no_space_left(monkeypatch) -> None:
+    def full_disk(row):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(predictions_file, "_escaped", full_disk)
+
+
+def read_only_folder(monkeypatch) -> None:
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
+
+
+@pytest.mark.parametrize(
+    ("arrange", "out", "message"),
+    [
+        (lambda _: Path("out.csv").mkdir(), "out.csv", "cannot write out.csv: it is a folder"),
+        (lambda _: Path("blocker").write_text("x"), "blocker/out.csv", "cannot write blocker"),
+        (read_only_folder, "out.csv", "cannot write out.csv: Permission denied"),
+        (no_space_left, "out.csv", "cannot write out.csv: No space left on device"),
+    ],
+    ids=["out-is-a-folder", "file-instead-of-folder", "read-only-folder", "full-disk"],
+)
+def test_output_that_cannot_be_written_is_one_line_and_leaves_nothing(
+    project, monkeypatch, arrange, out, message
+):
+    arrange(monkeypatch)
+    result = invoke("photos", "--jobs", "1", "--out", out)
+    assert result.exit_code == 1, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert not Path("summary.json").exists()
+    assert not [p for p in project.rglob(".*.tmp")]
+
+
+def test_summary_that_cannot_replace_its_file_after_the_csv_says_so_with_exit_4(
+    project, monkeypatch
+):
+    real_replace = os.replace
+
+    def summary_refused(source, destination):
+        if Path(destination).name == "summary.json":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(atomic.os, "replace", summary_refused)
+    result = invoke("photos", "--jobs", "1")
+    assert result.exit_code == 4, result.output
+    assert "out.csv written, but summary.json could not be (Permission denied)" in result.stderr
+    assert "stale" in result.stderr
+    assert predicted_paths() == ["a.png", "b.png"]
+
+
+def test_out_that_is_a_symlink_is_written_through(project):
+    Path("kept").mkdir()
+    Path("link.csv").symlink_to("kept/predictions.csv")
+    result = invoke("photos", "--jobs", "1", "--out", "link.csv")
+    assert result.exit_code == 0, result.output
+    assert Path("link.csv").is_symlink()
+    assert list(pd.read_csv("kept/predictions.csv")["path"]) == ["a.png", "b.png"]
+
+
+def test_jobs_beyond_the_cores_available_are_capped_with_one_warning(project, monkeypatch):
+    started = []
+    real_local_pool = predict.LocalPool
+
+    def record_pool(workers, network, decoding):
+        started.append(workers)
+        return real_local_pool(1, network, decoding)
+
+    monkeypatch.setattr(predict, "available_cores", lambda: 2)
+    monkeypatch.setattr(predict, "LocalPool", record_pool)
+    result = invoke("photos", "--jobs", "64")
+    assert result.exit_code == 0, result.output
+    assert started == [2]
+    assert result.stderr.count("jobs 64 is more than the 2 cores available: using 2") == 1
+
+
+def test_symlinks_not_followed_are_counted_in_the_summary(project):
+    (project / "photos" / "linked.png").symlink_to(project / "photos" / "a.png")
+    result = invoke("photos", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert json.loads(Path("summary.json").read_text())["skipped_symlinks"] == 1
+    assert "1 symlinks not followed (--follow-symlinks reads them)" in result.stderr

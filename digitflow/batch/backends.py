@@ -3,14 +3,24 @@
 A backend takes a chunk of files, reads it somewhere, and gives back its probabilities and
 error messages (``chunk_reading.ChunkResult``). The batch sees only :class:`Backend`: the
 chunking, the rows, their order and what to do with a chunk that kills its worker are the
-same whichever backend runs. Here: :class:`LocalPool`, the default (a process pool on this
-machine, or no worker process at all for ``--jobs 1``).
+same whichever backend runs: :func:`read_isolating` reads such a chunk again through
+:meth:`Backend.read_alone`, then in halves, until only the files that kill a worker alone are
+left. Here: :class:`LocalPool`, the default (a process pool on this machine, or no worker
+process at all for ``--jobs 1``), whose workers die with the run (``kill -9`` included) and
+are killed at once when the run is interrupted.
 """
 
 import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
 
 from digitflow.batch.chunk_reading import (
     ChunkFiles,
@@ -22,10 +32,30 @@ from digitflow.batch.chunk_reading import (
 )
 from digitflow.network.mlp import Network
 
+WORKER_KILLED = "decoding ran out of memory or was killed (its worker process died)"
+"""The error cell of a file that a worker died reading, alone."""
+
 
 class ChunkKilledWorker(Exception):
     """The worker process reading a chunk died (killed, out of memory?) and the backend
     gave up on that chunk. The batch decides what becomes of its files."""
+
+
+def read_isolating(
+    files: ChunkFiles, read_alone: Callable[[ChunkFiles], ChunkResult]
+) -> ChunkResult:
+    """Read the files of a chunk that killed a worker: all of them again on their own, and a
+    part that kills its worker again in halves, down to the single files that still do.
+    Those get :data:`WORKER_KILLED`; every other file is read as usual."""
+    try:
+        return read_alone(files)
+    except ChunkKilledWorker:
+        if len(files) == 1:
+            return np.zeros((10, 0), np.float32), [WORKER_KILLED]
+    half = len(files) // 2
+    first_probs, first_errors = read_isolating(files[:half], read_alone)
+    second_probs, second_errors = read_isolating(files[half:], read_alone)
+    return np.concatenate([first_probs, second_probs], axis=1), first_errors + second_errors
 
 
 class Backend(ABC):
@@ -42,6 +72,11 @@ class Backend(ABC):
     @abstractmethod
     def result(self, future: Future) -> ChunkResult:
         """Wait for a submitted chunk; raise :class:`ChunkKilledWorker` if its worker died."""
+
+    def read_alone(self, files: ChunkFiles) -> ChunkResult:
+        """Read ``files`` where nothing else can kill their worker (for :func:`read_isolating`);
+        raise :class:`ChunkKilledWorker` if it dies."""
+        return self.result(self.submit(files))
 
     def close(self) -> None:  # noqa: B027 - a backend without workers has nothing to stop
         """Stop the workers."""
@@ -60,26 +95,53 @@ class LocalPool(Backend):
     def __init__(self, workers: int, network: Network, decoding: Decoding):
         self.network = network
         self.decoding = decoding
+        self.workers = workers
         self.max_in_flight = 2 * workers
         self._pool = process_pool(workers) if workers > 1 else None
+        self._pool_of: dict[Future, ProcessPoolExecutor] = {}
 
     def submit(self, files: ChunkFiles) -> Future:
         if self._pool is None:
             return _done(lambda: read_chunk(files, self.decoding, self.network))
-        return self._pool.submit(decode_files, files, self.decoding)
+        future = self._pool.submit(decode_files, files, self.decoding)
+        self._pool_of[future] = self._pool
+        return future
 
     def result(self, future: Future) -> ChunkResult:
         if self._pool is None:
             return future.result()
+        pool = self._pool_of.pop(future)
         try:
             digits_kx28x28, errors = future.result()
         except BrokenProcessPool:
+            if pool is self._pool:  # the first of its chunks to report: later ones get a new pool
+                stop_now(pool)
+                self._pool = process_pool(self.workers)
             raise ChunkKilledWorker() from None
+        return predict_decoded(self.network, digits_kx28x28, errors), errors
+
+    def read_alone(self, files: ChunkFiles) -> ChunkResult:
+        if self._pool is None:
+            return read_chunk(files, self.decoding, self.network)
+        alone = process_pool(1)
+        try:
+            digits_kx28x28, errors = alone.submit(decode_files, files, self.decoding).result()
+        except BrokenProcessPool:
+            raise ChunkKilledWorker() from None
+        finally:
+            stop_now(alone)
         return predict_decoded(self.network, digits_kx28x28, errors), errors
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+    def __exit__(self, exc_type, *exc_info) -> None:
+        # Interrupted (Ctrl-C, SIGTERM, an error): kill the workers rather than wait for
+        # the chunks they hold.
+        if exc_type is not None and self._pool is not None:
+            stop_now(self._pool)
+        self.close()
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -88,7 +150,36 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     # chunk-reading module lets every worker start with numpy and Pillow already imported.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([decode_files.__module__])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_the_run
+    )
+
+
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and kill the workers, rather than wait for their chunks."""
+    # Python 3.14 has pool.kill_workers(); before it, the processes are only in _processes.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
+
+
+def _die_with_the_run() -> None:
+    """Worker initializer. Ctrl-C reaches the whole process group, but stopping is the run's
+    job: a worker ignores SIGINT, is killed by the run, or exits by itself as soon as the
+    run's process is gone (``kill -9``: its sentinel pipe closes), mid-chunk or idle. The
+    forkserver and resource tracker exit once the workers have (they hold their pipes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    run = multiprocessing.parent_process()
+    if run is not None:
+        threading.Thread(target=_exit_when_closed, args=(run.sentinel,), daemon=True).start()
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _done(work) -> Future:

@@ -48,7 +48,7 @@ def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, lis
         try:
             image, reading = images.read_file(path, polarity=decoding.polarity)
         except Exception as exc:  # one bad file must never stop the batch: it becomes a row
-            errors[i] = describe_failure(exc, path)
+            errors[i] = describe_failure(exc, path, rel_path)
             continue
         digits_kx28x28[i] = reading.digit
         if decoding.debug_dir is not None:
@@ -63,14 +63,19 @@ def predict_decoded(network: Network, digits_kx28x28: np.ndarray, errors: list[s
     return network.predict_proba(X_784xk)
 
 
-def describe_failure(exc: Exception, path: Path) -> str:
+def describe_failure(exc: Exception, path: Path, rel_path: str) -> str:
     """The error cell of a file's row. Its path is in the row already, so a message's
-    ``<path>: `` prefix is dropped: the cell then reads the same wherever the folder lives."""
+    ``<path>: `` prefix is dropped, and the path anywhere else in it (an OSError quotes it)
+    is given relative to the input folder: the cell reads the same wherever the folder lives."""
     if isinstance(exc, images.ImageError):
-        return str(exc).removeprefix(f"{path}: ")
-    if isinstance(exc, OSError):
-        return f"cannot read: {exc.strerror or exc}"
-    return f"unexpected {type(exc).__name__} while reading: {exc}"
+        message = str(exc).removeprefix(f"{path}: ")
+    elif isinstance(exc, MemoryError):
+        message = "decoding ran out of memory"
+    elif isinstance(exc, OSError):
+        message = f"cannot read: {exc.strerror or exc}"
+    else:
+        message = f"unexpected {type(exc).__name__} while reading: {exc}"
+    return message.replace(str(path), rel_path)
 
 
 def save_debug_png(path: Path, picture: Image.Image) -> None:

@@ -11,8 +11,13 @@ Rules, documented for users in ``predict-folder --help``:
   ``*.png`` matches only at the top level, ``**/*.png`` at any depth. Case-sensitive.
 - Hidden names (starting with ``.``) are skipped, files and folders alike: ``.git``,
   ``.DS_Store``, editor swap files and our own temporary files are never digits.
-- Symlinks are skipped unless followed. When followed, a folder that links back to one of
-  its own ancestors is a loop: it is reported once through ``on_skip`` and not entered.
+- Symlinks are skipped unless followed, and counted in ``stats``. When followed, they may
+  lead outside the root (a folder of links to scans kept elsewhere is what the option is
+  for), but a folder link to any folder on the real path of the folder it sits in — the
+  root's own parents included — is a loop: it is reported once through ``on_skip`` and not
+  entered. Loops are found by (device, inode), whatever the names.
+- A folder holding :data:`DEBUG_MARKER` is the ``--debug-dir`` of some run: it is skipped
+  (reported through ``on_skip``), whichever options this run has.
 - Paths in ``skip`` (the run's own outputs, found by file identity) are left out; a
   skipped folder is not entered.
 - A file that cannot be predicted whatever its content (a dangling symlink, a FIFO or
@@ -30,6 +35,16 @@ from pathlib import Path
 
 FileIdentity = tuple[int, int]
 """(st_dev, st_ino): the same file whatever path reaches it."""
+
+DEBUG_MARKER = ".digitflow-debug"
+"""The file that marks a folder of debug pictures, so that no later walk predicts them."""
+
+
+@dataclass
+class WalkStats:
+    """What a walk left out that the user should know about."""
+
+    skipped_symlinks: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,15 +65,21 @@ def walk_files(
     follow_symlinks: bool = False,
     skip: Collection[Path] = (),
     on_skip: Callable[[str], None] | None = None,
+    stats: WalkStats | None = None,
 ) -> Iterator[FoundFile]:
     """Yield the files under ``root`` that match any of ``patterns``, sorted by relative path.
 
     ``root`` itself must be a listable folder (callers check it to report a fatal error).
     """
     matchers = [glob_regex(p) for p in patterns]
-    walker = _Walker(matchers, follow_symlinks, _identities(skip), on_skip or (lambda _: None))
-    root_stat = os.stat(root)
-    yield from walker.walk(Path(root), "", ancestors=frozenset({_identity(root_stat)}))
+    walker = _Walker(
+        matchers,
+        follow_symlinks,
+        _identities(skip),
+        on_skip or (lambda _: None),
+        stats if stats is not None else WalkStats(),
+    )
+    yield from walker.walk(Path(root), "", ancestors=_real_path_identities(Path(root)))
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -101,6 +122,12 @@ def _identity(st: os.stat_result) -> FileIdentity:
     return (st.st_dev, st.st_ino)
 
 
+def _real_path_identities(folder: Path) -> frozenset[FileIdentity]:
+    """The identities of ``folder`` and of every folder above it on its real path."""
+    real = Path(os.path.realpath(folder))
+    return _identities([real, *real.parents])
+
+
 def _identities(paths: Collection[Path]) -> frozenset[FileIdentity]:
     found = set()
     for path in paths:
@@ -118,11 +145,13 @@ class _Walker:
         follow_symlinks: bool,
         skip: frozenset[FileIdentity],
         on_skip: Callable[[str], None],
+        stats: WalkStats,
     ):
         self.matchers = matchers
         self.follow_symlinks = follow_symlinks
         self.skip = skip
         self.on_skip = on_skip
+        self.stats = stats
 
     def walk(
         self, folder: Path, rel_prefix: str, ancestors: frozenset[FileIdentity]
@@ -151,7 +180,13 @@ class _Walker:
         if identity in ancestors:
             self.on_skip(f"skipped {rel_path}/: a symlink loop back to one of its parents")
             return
-        yield from self.walk(Path(entry.path), rel_path + "/", ancestors | {identity})
+        if os.path.lexists(os.path.join(entry.path, DEBUG_MARKER)):
+            self.on_skip(f"skipped {rel_path}/: debug pictures of an earlier --debug-dir")
+            return
+        # Through a link the walk now stands in another part of the tree: its real parents
+        # are the ones a loop could lead back to.
+        inside = _real_path_identities(Path(entry.path)) if entry.is_symlink() else {identity}
+        yield from self.walk(Path(entry.path), rel_path + "/", ancestors | inside)
 
     def matches(self, rel_path: str) -> bool:
         return any(m.fullmatch(rel_path + "/") for m in self.matchers)
@@ -162,7 +197,10 @@ class _Walker:
         keyed = []
         with os.scandir(folder) as listing:
             for entry in listing:
-                if entry.name.startswith(".") or (not self.follow_symlinks and entry.is_symlink()):
+                if entry.name.startswith("."):
+                    continue
+                if not self.follow_symlinks and entry.is_symlink():
+                    self.stats.skipped_symlinks += 1
                     continue
                 is_folder = _is_folder(entry)
                 keyed.append((entry.name + "/" if is_folder else entry.name, entry, is_folder))

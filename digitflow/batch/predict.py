@@ -20,21 +20,30 @@ from pathlib import Path
 import numpy as np
 
 from digitflow import errors
-from digitflow.atomic import atomic_path, write_json_atomic
-from digitflow.batch.backends import Backend, ChunkKilledWorker, LocalPool
+from digitflow.atomic import (
+    atomic_paths,
+    check_destination,
+    json_text,
+    make_folder,
+    remove_stale_temporaries,
+    through_symlink,
+    writing,
+)
+from digitflow.batch.backends import Backend, ChunkKilledWorker, LocalPool, read_isolating
 from digitflow.batch.chunk_reading import Decoding
 from digitflow.batch.filelock import hold_lock, lock_path_for
-from digitflow.batch.folder_walk import FoundFile, walk_files
+from digitflow.batch.folder_walk import DEBUG_MARKER, FoundFile, WalkStats, walk_files
 from digitflow.batch.predictions_file import (
-    CSV_ENCODING,
+    STATUS,
     PredictionsWriter,
     PreviousRows,
     Row,
+    csv_output,
     error_row,
     ok_rows,
     open_previous,
 )
-from digitflow.batch.run_record import RunTimes, run_summary, utc_now
+from digitflow.batch.run_record import RunCounts, RunTimes, run_summary, utc_now
 from digitflow.console import note, warn
 from digitflow.errors import DigitflowError
 from digitflow.network import mlp
@@ -83,10 +92,6 @@ class InputFolderError(DigitflowError):
     """The folder to predict is missing, not a folder, or cannot be listed."""
 
 
-class DecodingWorkerDied(DigitflowError):
-    """A worker process was killed (out of memory, a signal) while decoding a chunk."""
-
-
 def predict_folder(
     config: PredictFolderConfig,
     model_path: Path,
@@ -94,21 +99,34 @@ def predict_folder(
     summary_json: Path,
     *,
     incremental: bool = False,
+    retry_errors: bool = False,
     debug_dir: Path | None = None,
     lock_timeout_s: float = 0.0,
 ) -> dict:
-    """Predict every file under ``config.input_dir``; write ``out_csv`` and ``summary_json``.
+    """Predict every file under ``config.input_dir``; write ``out_csv`` and ``summary_json``
+    (through them if they are symlinks).
 
-    Returns the summary. Unreadable files become error rows; only a fatal problem (input
-    folder, model, previous output, lock) raises, leaving both outputs untouched.
+    Returns the summary. Unreadable files become error rows; only a fatal problem raises,
+    leaving both outputs untouched. The problems found before the work starts (input folder,
+    model, an output path naming a folder) create nothing at all.
     """
     _check_input_folder(config.input_dir)
+    network, model_id = _load_model(model_path)
+    out_csv, summary_json = through_symlink(out_csv), through_symlink(summary_json)
+    for destination in (out_csv, summary_json):
+        check_destination(destination)
+    workers = pool_size(config.jobs)
     lock_path = lock_path_for(out_csv)
+    make_folder(lock_path.parent)
     with hold_lock(lock_path, lock_timeout_s, on_wait=note):
-        network, model_id = _load_model(model_path)
-        previous = open_previous(out_csv) if incremental and out_csv.exists() else None
+        locked_ns = lock_path.stat().st_mtime_ns
+        for destination in (out_csv, summary_json):
+            remove_stale_temporaries(destination, locked_ns)
+        previous = (
+            open_previous(out_csv, retry_errors) if incremental and out_csv.exists() else None
+        )
         if debug_dir is not None:
-            debug_dir.mkdir(parents=True, exist_ok=True)
+            _mark_debug_dir(debug_dir)
         own_files = [out_csv, summary_json, lock_path, *([debug_dir] if debug_dir else [])]
         files = functools.partial(
             walk_files,
@@ -119,25 +137,45 @@ def predict_folder(
         )
         total = sum(1 for _ in files()) if interactive() else None
         started_at, started = utc_now(), time.perf_counter()
-        workers = config.jobs or available_cores()
         batch = _Batch(model_id)
+        walk_stats = WalkStats()
         try:
-            with (
-                atomic_path(out_csv) as tmp,
-                open(tmp, "w", newline="", **CSV_ENCODING) as handle,
-                LocalPool(workers, network, Decoding(config.polarity, debug_dir)) as backend,
-            ):
-                writer = PredictionsWriter(handle, config.failed_files_listed)
-                batch.run(files(on_skip=warn), previous, backend, writer, total)
+            with atomic_paths(out_csv, summary_json) as (csv_tmp, summary_tmp):
+                with (
+                    csv_output(csv_tmp, out_csv, config.failed_files_listed) as writer,
+                    LocalPool(workers, network, Decoding(config.polarity, debug_dir)) as backend,
+                ):
+                    walk = files(on_skip=warn, stats=walk_stats)
+                    batch.run(walk, previous, backend, writer, total)
+                times = RunTimes(started_at, utc_now(), time.perf_counter() - started)
+                counts = RunCounts(
+                    batch.processed, batch.reused, batch.failed_now, walk_stats.skipped_symlinks
+                )
+                result = run_summary(writer, config.input_dir, model_id, counts, times)
+                with writing(summary_json):
+                    summary_tmp.write_text(json_text(result), encoding="utf-8")
         finally:
             if previous is not None:
                 previous.close()
-        times = RunTimes(started_at, utc_now(), time.perf_counter() - started)
-        result = run_summary(
-            writer, config.input_dir, model_id, batch.processed, batch.reused, times
-        )
-        write_json_atomic(summary_json, result)
     return result
+
+
+def _mark_debug_dir(debug_dir: Path) -> None:
+    """Leave the marker that makes every later walk skip these pictures."""
+    marker = debug_dir / DEBUG_MARKER
+    if not marker.exists():
+        make_folder(debug_dir)
+        with writing(marker):
+            marker.write_text("debug pictures of digitflow predict-folder: never predicted\n")
+
+
+def pool_size(jobs: int) -> int:
+    """Decoding processes for ``jobs`` (0 = one per core), never more than the cores this
+    process may run on: more would only add memory and chunks in flight."""
+    cores = available_cores()
+    if jobs > cores:
+        warn(f"jobs {jobs} is more than the {cores} cores available: using {cores}")
+    return min(jobs, cores) if jobs else cores
 
 
 def available_cores() -> int:
@@ -178,6 +216,7 @@ class _Batch:
         self.model_id = model_id
         self.processed = 0
         self.reused = 0
+        self.failed_now = 0
 
     def run(
         self,
@@ -223,11 +262,10 @@ class _Batch:
         try:
             probs_10xk, errors = backend.result(reading) if reading else (None, [])
         except ChunkKilledWorker:
-            first, last = chunk[0].rel_path, chunk[-1].rel_path
-            raise DecodingWorkerDied(
-                f"a decoding worker process died (killed, or out of memory?) on the files "
-                f"{first} .. {last}; no output was written"
-            ) from None
+            # Every chunk in flight may fail with the one that killed a worker: each is read
+            # again on its own, and only a file that kills its worker alone gets an error.
+            files = [(f.path, f.rel_path) for f in to_decode]
+            probs_10xk, errors = read_isolating(files, backend.read_alone)
         decoded = iter(self._decoded_rows(to_decode, probs_10xk, errors))
         rows = []
         for found, row in zip(chunk, reusable, strict=True):
@@ -238,6 +276,9 @@ class _Batch:
         reused = sum(row is not None for row in reusable)
         self.reused += reused
         self.processed += len(chunk) - reused
+        self.failed_now += sum(
+            row[STATUS] == "error" for row, kept in zip(rows, reusable, strict=True) if not kept
+        )
 
     def _decoded_rows(
         self, files: list[FoundFile], probs_10xk: np.ndarray | None, errors: list[str]

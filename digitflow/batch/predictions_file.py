@@ -2,17 +2,20 @@
 
 One row per file, sorted by ``path``. Every value is written as text formatted here (floats
 with :data:`DECIMALS` places), so an unchanged file gives byte-identical output and rows
-reused by an incremental run are copied exactly as they were read.
+reused by an incremental run are copied exactly as they were read. The ``path`` and ``error``
+cells are escaped by :mod:`digitflow.batch.csv_text`; a :data:`Row` holds them unescaped.
 """
 
+import contextlib
 import csv
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-import pandas as pd
 
+from digitflow.atomic import writing
+from digitflow.batch.csv_text import escape_cell, unescape_cell
 from digitflow.batch.folder_walk import FoundFile
 from digitflow.errors import DigitflowError, one_line
 
@@ -34,10 +37,12 @@ PATH, PREDICTED, MODEL, SIZE, MTIME, STATUS, ERROR = (
     COLUMNS.index(c)
     for c in ("path", "predicted", "model", "size_bytes", "mtime_ns", "status", "error")
 )
+TEXT_COLUMNS = (PATH, ERROR)
+"""The cells that hold a file name or a message, escaped in the file."""
 STATUSES = ("ok", "error")
 DIGIT_LABELS = tuple(str(d) for d in range(NUM_DIGITS))
-CSV_ENCODING = {"encoding": "utf-8", "errors": "surrogateescape"}
-"""File names that are not valid UTF-8 survive the round trip through the CSV unchanged."""
+CSV_ENCODING = {"encoding": "utf-8"}
+"""Strict: the escape leaves nothing in a cell that is not valid UTF-8."""
 
 Row = tuple[str, ...]
 """One CSV row as text, in :data:`COLUMNS` order."""
@@ -81,23 +86,42 @@ def error_row(found: FoundFile, message: str, model: str) -> Row:
     )
 
 
+@contextlib.contextmanager
+def csv_output(
+    tmp: Path, destination: Path, failed_listed: int = 0
+) -> Iterator["PredictionsWriter"]:
+    """A :class:`PredictionsWriter` on ``tmp``; failing to open, write or close it (a full
+    disk) is an ``OutputError`` naming ``destination``."""
+    with writing(destination):
+        # closed by hand below, so that a flush failing at close is reported too
+        handle = open(tmp, "w", newline="", **CSV_ENCODING)  # noqa: SIM115
+    try:
+        yield PredictionsWriter(handle, destination, failed_listed)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            handle.close()
+        raise
+    with writing(destination):
+        handle.close()
+
+
 class PredictionsWriter:
     """Append rows to an open CSV in chunks and tally them for the summary, keeping the
     first ``failed_listed`` error rows as ``{"path", "error"}``."""
 
-    def __init__(self, handle: TextIO, failed_listed: int = 0):
-        self.handle = handle
+    def __init__(self, handle: TextIO, destination: Path, failed_listed: int = 0):
+        self.csv = csv.writer(handle, lineterminator="\n")
+        self.destination = destination
         self.by_status = dict.fromkeys(STATUSES, 0)
         self.by_digit = dict.fromkeys(DIGIT_LABELS, 0)
         self.failed_listed = failed_listed
         self.failed_files: list[dict[str, str]] = []
-        pd.DataFrame(columns=list(COLUMNS)).to_csv(handle, index=False, lineterminator="\n")
+        with writing(destination):
+            self.csv.writerow(COLUMNS)
 
     def write(self, rows: list[Row]) -> None:
-        if not rows:
-            return
-        frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
-        frame.to_csv(self.handle, header=False, index=False, lineterminator="\n")
+        with writing(self.destination):
+            self.csv.writerows(_escaped(row) for row in rows)
         for row in rows:
             self.by_status[row[STATUS]] += 1
             if row[STATUS] == "ok":
@@ -128,13 +152,27 @@ def previous_rows(csv_path: Path) -> Generator[Row, None, None]:
         ) from exc
 
 
+def _escaped(row: Row) -> list[str]:
+    cells = list(row)
+    for column in TEXT_COLUMNS:
+        cells[column] = escape_cell(cells[column])
+    return cells
+
+
+def _unescaped(fields: list[str]) -> Row:
+    for column in TEXT_COLUMNS:
+        if column < len(fields):
+            fields[column] = unescape_cell(fields[column])
+    return tuple(fields)
+
+
 def _checked_rows(lines: Iterator[list[str]]) -> Iterator[Row]:
     header = tuple(next(lines, ()))
     if header != COLUMNS:
         raise ValueError(f"its columns are {', '.join(header) or 'missing'}")
     last_path = None
     for line_number, fields in enumerate(lines, start=2):
-        row = tuple(fields)
+        row = _unescaped(fields)
         _check_row(row, line_number, last_path)
         last_path = row[PATH]
         yield row
@@ -154,38 +192,46 @@ def _check_row(row: Row, line_number: int, last_path: str | None) -> None:
         raise ValueError(f"line {line_number}: predicted is {row[PREDICTED]!r}")
 
 
-def open_previous(csv_path: Path) -> "PreviousRows":
+def open_previous(csv_path: Path, retry_errors: bool = False) -> "PreviousRows":
     """Check the whole previous file first, so a damaged one fails the run before any
     work is done, then stream it again for the merge."""
     for _ in previous_rows(csv_path):
         pass
-    return PreviousRows(previous_rows(csv_path))
+    return PreviousRows(previous_rows(csv_path), retry_errors)
 
 
 class PreviousRows:
     """Merge-join the previous file's rows with the walk: both are sorted by path, so each
     previous row is read once and memory stays flat in the number of files."""
 
-    def __init__(self, rows: Generator[Row, None, None]):
+    def __init__(self, rows: Generator[Row, None, None], retry_errors: bool = False):
         self._rows = rows
         self._next = next(self._rows, None)
+        self.retry_errors = retry_errors
 
     def reusable(self, found: FoundFile, model: str) -> Row | None:
-        """The previous row of ``found`` if it was predicted from the same bytes by the same
-        model; rows of files that are gone are skipped, and error rows are never reused
-        (their cause may have been fixed without touching the file, e.g. permissions)."""
+        """The previous row of ``found`` if it came from the same bytes (size, mtime) and the
+        same model; rows of files that are gone are skipped. An error row is kept too, so a
+        known-bad file does not fail every night, unless ``retry_errors`` (its cause may be
+        fixed without touching the file, e.g. permissions). A file the walk could not read
+        keeps its row only while the walk finds the same problem."""
         while self._next is not None and self._next[PATH] < found.rel_path:
             self._next = next(self._rows, None)
         row = self._next
-        if row is None or row[PATH] != found.rel_path or found.problem:
+        if row is None or row[PATH] != found.rel_path:
             return None
         same = (
-            row[STATUS] == "ok"
-            and row[MODEL] == model
+            row[MODEL] == model
             and row[SIZE] == str(found.size_bytes)
             and row[MTIME] == str(found.mtime_ns)
         )
-        return row if same else None
+        if not same:
+            return None
+        if row[STATUS] == "ok":
+            return None if found.problem else row
+        if self.retry_errors:
+            return None
+        return row if row[ERROR] == (found.problem or row[ERROR]) else None
 
     def close(self) -> None:
         self._rows.close()

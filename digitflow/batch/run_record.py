@@ -25,18 +25,31 @@ class RunTimes:
     """Measured on the monotonic clock, not from the two wall-clock times."""
 
 
+@dataclass(frozen=True)
+class RunCounts:
+    decoded: int
+    """Files read this run, ok or not."""
+    kept: int
+    """Unchanged rows of the previous output (``--incremental``), ok or error rows."""
+    failed_now: int
+    """Files that failed in this run: what exit code 3 reports."""
+    skipped_symlinks: int
+    """Symlinks the walk did not follow (no ``--follow-symlinks``)."""
+
+
 def run_summary(
     writer: PredictionsWriter,
     input_dir: Path,
     model: str,
-    decoded: int,
-    kept: int,
+    counts: RunCounts,
     times: RunTimes,
 ) -> dict:
-    """The run's summary. Every file is counted once: ``predicted`` (read now), ``kept``
-    (an unchanged row of the previous output, ``--incremental``) or ``failed`` (an error
-    row); ``decoded`` files were read this run, ok or not, and set the speed."""
+    """The run's summary. Every file is counted once: ``predicted`` (read now, ok),
+    ``failed_now`` (read now, an error row) or ``kept`` (an unchanged row of the previous
+    output, ``--incremental``, error rows included); ``failed`` counts every error row of the
+    CSV, kept ones included. ``decoded`` files were read this run and set the speed."""
     failed = writer.by_status["error"]
+    decoded, kept = counts.decoded, counts.kept
     return {
         "started_at": times.started_at,
         "finished_at": times.finished_at,
@@ -44,9 +57,11 @@ def run_summary(
         "model": model,
         "digitflow_version": __version__,
         "files_total": writer.files_total,
-        "predicted": writer.by_status["ok"] - kept,  # kept rows are ok rows (never errors)
+        "predicted": writer.files_total - kept - counts.failed_now,
         "kept": kept,
         "failed": failed,
+        "failed_now": counts.failed_now,
+        "skipped_symlinks": counts.skipped_symlinks,
         "by_digit": writer.by_digit,
         "failed_files": writer.failed_files,
         "failed_files_not_listed": failed - len(writer.failed_files),

@@ -22,7 +22,6 @@ from digitflow.batch import backends, folder_walk, predict
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.batch.folder_walk import walk_files
 from digitflow.batch.predict import (
-    DecodingWorkerDied,
     InputFolderError,
     PredictFolderConfig,
     predict_folder,
@@ -173,6 +172,29 @@ def test_followed_symlink_loop_is_reported_and_not_entered(tmp_path):
     assert all("symlink loop" in message for message in skipped)
 
 
+def test_followed_link_to_any_folder_above_is_a_loop_and_nothing_above_is_read(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"x")
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "x.png").write_bytes(b"x")
+    (root / "sub" / "loop").symlink_to("../..")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "scans").mkdir(parents=True)
+    (elsewhere / "scans" / "kept.png").write_bytes(b"x")
+    (elsewhere / "scans" / "up").symlink_to("..")
+    (elsewhere / "other.png").write_bytes(b"x")
+    (root / "scans").symlink_to(elsewhere / "scans")
+    skipped = []
+    assert walked(root, follow_symlinks=True, on_skip=skipped.append) == [
+        "scans/kept.png",
+        "sub/x.png",
+    ]
+    assert skipped == [
+        "skipped scans/up/: a symlink loop back to one of its parents",
+        "skipped sub/loop/: a symlink loop back to one of its parents",
+    ]
+
+
 def test_dangling_symlink_and_fifo_come_out_with_a_problem_instead_of_hanging(tmp_path):
     (tmp_path / "dangling.png").symlink_to(tmp_path / "gone.png")
     os.mkfifo(tmp_path / "pipe.png")
@@ -312,6 +334,27 @@ def make_fifo(path: Path) -> None:
     os.mkfifo(path)
 
 
+POSTSCRIPT = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+
+
+def make_postscript(path: Path) -> None:
+    path.write_bytes(POSTSCRIPT)
+
+
+def make_multipage_tiff(path: Path) -> None:
+    first, *rest = [digit_image(48) for _ in range(3)]
+    first.save(path, format="TIFF", save_all=True, append_images=rest)
+
+
+def make_animated_gif(path: Path) -> None:
+    first, *rest = [digit_image(side) for side in (48, 48)]
+    first.save(path, format="GIF", save_all=True, append_images=[rest[0].rotate(90)])
+
+
+def make_ruled_line(path: Path) -> None:
+    Image.new("L", (5000, 1), 0).save(path, format="PNG")
+
+
 def make_unreadable(path: Path, monkeypatch) -> None:
     """Tests run as root, who can read any file: deny this one where images opens it."""
     save_digit(path)
@@ -334,6 +377,10 @@ def make_unreadable(path: Path, monkeypatch) -> None:
         (make_blank_page, "no ink found"),
         (make_fifo, "not a regular file"),
         (make_unreadable, "Permission denied"),
+        (make_postscript, "not a supported image format (found: EPS)"),
+        (make_multipage_tiff, "a TIFF of 3 pages or frames; only single pictures are read"),
+        (make_animated_gif, "a GIF of 2 pages or frames; only single pictures are read"),
+        (make_ruled_line, "a 5000x1 px picture cannot hold a digit"),
     ],
 )
 def test_bad_file_becomes_an_error_row_and_the_batch_goes_on(
@@ -353,7 +400,7 @@ def test_bad_file_becomes_an_error_row_and_the_batch_goes_on(
     }
     bad = table.loc["b_bad.png"]
     assert error in bad["error"]
-    assert "\n" not in bad["error"] and not bad["error"].startswith(str(folder))
+    assert "\n" not in bad["error"] and str(folder) not in bad["error"]
     assert bad["predicted"] == bad["confidence"] == bad["p0"] == ""
     assert (result["predicted"], result["failed"]) == (2, 1)
 
@@ -377,6 +424,17 @@ def test_debug_dir_shows_what_the_network_saw(tmp_path, model):
     assert saw.shape == (28, 28)
     np.testing.assert_array_equal(saw, expected)
     assert saw[0, 0] == 0 and saw.max() == 255  # white ink on black, like MNIST
+
+
+def test_debug_pictures_inside_the_input_folder_are_skipped_on_every_later_run(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["good.png"])
+    for debug_dir in (folder / "debug", None, folder / "debug", folder / "other-debug", None):
+        run(folder, model, tmp_path, debug_dir=debug_dir)
+        assert list(rows(tmp_path).index) == ["good.png"]
+    assert sorted(p.name for p in (folder / "debug").iterdir()) == [
+        ".digitflow-debug",
+        "good.png.png",
+    ]
 
 
 def test_outputs_inside_the_input_folder_are_never_predicted(tmp_path, model):
@@ -465,13 +523,22 @@ def test_incremental_run_drops_rows_of_deleted_files(tmp_path, model):
     assert result["files_total"] == 2
 
 
-def test_incremental_run_retries_error_rows(tmp_path, model, decode_count):
+def test_incremental_run_keeps_unchanged_error_rows_unless_told_to_retry(
+    tmp_path, model, decode_count
+):
     folder = make_folder(tmp_path / "in", ["a.png"])
     (folder / "b.png").write_text("not yet an image")
-    run(folder, model, tmp_path, incremental=True)
+    (folder / "dangling.png").symlink_to(folder / "gone.png")
+    first = run(folder, model, tmp_path, incremental=True, follow_symlinks=True)
     decode_count.clear()
-    run(folder, model, tmp_path, incremental=True)
+    kept = run(folder, model, tmp_path, incremental=True, follow_symlinks=True)
+    assert decode_count == []
+    assert (first["failed_now"], kept["failed_now"], kept["failed"]) == (2, 0, 2)
+    retried = run(
+        folder, model, tmp_path, incremental=True, follow_symlinks=True, retry_errors=True
+    )
     assert decode_count == [folder / "b.png"]
+    assert retried["failed_now"] == 2
 
 
 def swap_two_rows(text: str) -> str:
@@ -538,15 +605,33 @@ def test_crash_mid_run_leaves_previous_outputs_untouched(tmp_path, model, monkey
     assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
 
 
-def test_worker_process_dying_is_a_fatal_error_naming_its_files(tmp_path, model, monkeypatch):
-    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
-    # fork, so the worker inherits the patched reader that kills it like the OOM killer would
+def test_file_that_kills_its_decoding_worker_gets_an_error_row_and_the_batch_goes_on(
+    tmp_path, model, monkeypatch
+):
+    names = [f"{i:02d}.png" for i in range(9)]
+    folder = make_folder(tmp_path / "in", names)
+    real_read_file = images.read_file
+
+    def out_of_memory_on_05(path, polarity):
+        if Path(path).name == "05.png":
+            os._exit(9)  # what the kernel's out-of-memory killer does to a worker
+        return real_read_file(path, polarity)
+
+    # fork, so the workers inherit the patched reader
     fork = multiprocessing.get_context("fork")
-    monkeypatch.setattr(backends, "process_pool", lambda workers: ProcessPoolExecutor(2, fork))
-    monkeypatch.setattr(images, "read_file", lambda path, polarity: os._exit(9))
-    with pytest.raises(DecodingWorkerDied, match="on the files a.png .. b.png"):
-        run(folder, model, tmp_path, jobs=2)
-    assert not (tmp_path / "out" / "predictions.csv").exists()
+    monkeypatch.setattr(
+        backends, "process_pool", lambda workers: ProcessPoolExecutor(workers, fork)
+    )
+    monkeypatch.setattr(predict, "CHUNK_FILES", 4)
+    monkeypatch.setattr(images, "read_file", out_of_memory_on_05)
+    result = run(folder, model, tmp_path, jobs=2)
+    table = rows(tmp_path)
+    assert list(table.index) == names
+    assert table["error"].to_dict() == {
+        **dict.fromkeys(names, ""),
+        "05.png": "decoding ran out of memory or was killed (its worker process died)",
+    }
+    assert (result["predicted"], result["failed"], result["failed_now"]) == (8, 1, 1)
 
 
 def test_run_refuses_to_start_while_another_holds_the_lock(tmp_path, model):
@@ -576,3 +661,15 @@ def test_missing_or_unusable_input_folder_is_fatal(tmp_path, model, make_input, 
 def test_config_rejects_negative_jobs():
     with pytest.raises(ParamsError, match="predict_folder.jobs must be >= 0"):
         PredictFolderConfig(jobs=-1)
+
+
+def test_a_format_outside_the_allow_list_is_never_handed_to_its_plugin(tmp_path, monkeypatch):
+    from PIL import EpsImagePlugin
+
+    def ghostscript_would_run(self, *args):
+        pytest.fail("the PostScript plugin read the file")
+
+    monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "_open", ghostscript_would_run)
+    (tmp_path / "scan.png").write_bytes(POSTSCRIPT)
+    with pytest.raises(images.UnsupportedFormat, match=r"scan.png: .*\(found: EPS\)"):
+        images.open_image(tmp_path / "scan.png")
