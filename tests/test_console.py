@@ -52,7 +52,8 @@ def run_with_stderr(args: list[str], stderr: str, cwd: Path) -> int:
 @pytest.mark.parametrize("stderr", ["closed", "broken-pipe"])
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stage_keeps_its_exit_code_when_stderr_is_closed_or_broken(tmp_path, stage, stderr):
-    assert run_with_stderr([stage, "--params", "missing.yaml"], stderr, tmp_path) == 2
+    required = ["--out", "out.csv"] if stage == "predict-folder" else []
+    assert run_with_stderr([stage, "--params", "missing.yaml", *required], stderr, tmp_path) == 2
 
 
 @pytest.mark.parametrize("stderr", ["closed", "broken-pipe"])

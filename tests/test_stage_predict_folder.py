@@ -213,7 +213,7 @@ def test_any_posix_file_name_round_trips_through_the_csv_and_incremental_runs(pr
     assert invoke("photos", "--jobs", "1", "--incremental").exit_code == 0
     again = invoke("photos", "--jobs", "1", "--incremental")
     assert again.exit_code == 0, again.output
-    assert json.loads(Path("summary.json").read_text())["reused"] == len(POSIX_NAMES) + 2
+    assert json.loads(Path("summary.json").read_text())["kept"] == len(POSIX_NAMES) + 2
     lines = Path("out.csv").read_bytes().decode("utf-8").split("\n")
     assert len(lines) == len(POSIX_NAMES) + 2 + 2  # header, rows, and the final newline
     cells = [row[0] for row in rows_by_csv_module()[1:]]
