@@ -2,7 +2,8 @@
 
 Both train the same architecture with the same optimiser, learning rate, batch size and number
 of epochs (by default those of ``TrainConfig``, i.e. of params.yaml's defaults) on the same
-prepared arrays (shuffled each epoch, no augmentation, no validation pass), with the same
+prepared arrays (shuffled each epoch, no augmentation: no shifts, turns or elastic
+distortion, no validation pass), with the same
 number of threads. Prints the seconds of each, the ratio, and the
 achieved GFLOP/s against a plain numpy float32 sgemm of this machine (a square 2048 product and
 the first layer's own (batch, 784) @ (784, hidden) shape).
@@ -11,12 +12,19 @@ Runs alternate (digitflow, torch, digitflow, torch, ...) and the fastest of each
 burst of load from another process hits both sides alike; the load average is printed first
 because a busy machine slows two-thread BLAS far more than its share of CPU.
 
+``--phases`` instead times each phase of digitflow's training step at the given config with
+its default augmentation (gather, augment, forward, loss, backward, update) over a number of
+steps, and the step's matrix products alone on the same buffers: what is BLAS and what is the
+rest. It prints the median and the best of each phase: the best is what an idle machine gives.
+
 Needs the bench extra: ``pip install torch==2.13.0 threadpoolctl``.
 
     python bench/train_speed.py --hidden 800 --epochs 3
+    python bench/train_speed.py --phases --steps 400
 """
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -26,7 +34,10 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from digitflow.dataset.prepare import load_prepared
-from digitflow.network.training import TrainConfig, train
+from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network, init_network, loss_and_dlogits
+from digitflow.network.training import Stepper, TrainConfig, train
+
+PHASES = ("gather", "augment", "forward", "loss", "backward", "update")
 
 
 def training_flops(layer_sizes: tuple[int, ...], samples: int) -> float:
@@ -83,6 +94,78 @@ def time_torch(X_784xm, y, config: TrainConfig) -> tuple[float, float]:
     return time.perf_counter() - started, correct / m
 
 
+def phase_times(X_784xm, y, config: TrainConfig, steps: int) -> dict[str, list[float]]:
+    """Seconds of each phase of each of ``steps`` training steps, driven like the trainer's
+    epoch loop through its own :class:`Stepper`, plus ``products``: the step's matrix
+    products alone on the same buffers."""
+    rng = np.random.default_rng(config.seed)
+    network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
+    stepper = Stepper(network, config, len(y))
+    workspace, batch_size = stepper.workspace, stepper.batch_size
+    X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
+    order = rng.permutation(len(y))
+    times: dict[str, list[float]] = {name: [] for name in (*PHASES, "products")}
+    for step in range(steps):
+        start = step * batch_size % (len(y) - batch_size + 1)
+        rows = order[start : start + batch_size]
+        clock = [time.perf_counter()]
+        X_batch = stepper.batch_rows
+        np.take(X_rows, rows, axis=0, out=X_batch)
+        clock.append(time.perf_counter())
+        if stepper.augmenter.active:
+            stepper.augmenter(X_batch, rng)
+        clock.append(time.perf_counter())
+        logits = workspace.forward(network, X_batch.T)
+        clock.append(time.perf_counter())
+        loss_and_dlogits(logits, y[rows])
+        clock.append(time.perf_counter())
+        workspace.backward(network, X_batch.T, logits)
+        clock.append(time.perf_counter())
+        stepper.optimizer.step(stepper.gradients, config.lr)
+        clock.append(time.perf_counter())
+        for name, begin, end in zip(PHASES, clock, clock[1:], strict=False):
+            times[name].append(end - begin)
+        times["products"].append(time_products(network, workspace, X_batch, logits))
+    return times
+
+
+def time_products(network: Network, workspace, X_bx784: np.ndarray, dlogits: np.ndarray) -> float:
+    """Seconds of the matrix products of one forward and backward pass, nothing else, into
+    the workspace's buffers (their values are scratch here)."""
+    started = time.perf_counter()
+    A = X_bx784.T
+    for W, Z in zip(network.weights, workspace.activations, strict=True):
+        np.matmul(W, A, out=Z)
+        A = Z
+    dZ = dlogits
+    for layer in range(len(network.weights) - 1, -1, -1):
+        A_prev = workspace.activations[layer - 1] if layer > 0 else X_bx784.T
+        np.matmul(dZ, A_prev.T, out=workspace.grad_weights[layer])
+        if layer > 0:
+            dZ = np.matmul(network.weights[layer].T, dZ, out=workspace.deltas[layer - 1])
+    return time.perf_counter() - started
+
+
+def print_phases(times: dict[str, list[float]]) -> None:
+    median = {name: float(np.median(values)) * 1e3 for name, values in times.items()}
+    best = {name: min(values) * 1e3 for name, values in times.items()}
+    step_median = sum(median[name] for name in PHASES)
+    step_best = sum(best[name] for name in PHASES)
+    print(f"phase breakdown of {len(times['update'])} steps, ms per step:")
+    print(f"  {'phase':9s} {'median':>7s} {'best':>7s}  share of the median step")
+    for name in PHASES:
+        print(
+            f"  {name:9s} {median[name]:7.3f} {best[name]:7.3f}  {median[name] / step_median:5.1%}"
+        )
+    print(f"  {'step':9s} {step_median:7.3f} {step_best:7.3f}")
+    print(
+        f"  {'products':9s} {median['products']:7.3f} {best['products']:7.3f}  matrix products "
+        f"alone: {best['products'] / step_best:.0%} of the best step"
+    )
+    augment = best["augment"]
+    print(f"augmentation adds {augment / (step_best - augment):.0%} to a step (best to best)")
+
+
 def sgemm_gflops(m: int, k: int, n: int, seconds: float = 1.0) -> float:
     rng = np.random.default_rng(0)
     a = rng.random((m, k), dtype=np.float32)
@@ -109,6 +192,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
+    parser.add_argument("--phases", action="store_true", help="time each phase of a step")
+    parser.add_argument("--steps", type=int, default=400, help="steps timed by --phases")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -118,11 +203,20 @@ def main() -> None:
         lr=args.lr,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        shift_px=0,
     )
     X, y = load_prepared(args.data_dir, "train")
     sizes = (784, *config.hidden, 10)
     print(f"load average {os.getloadavg()[0]:.2f} (numbers are only meaningful near 0)")
+    if args.phases:
+        print(
+            f"{sizes} {args.optimizer} batch={args.batch_size} shift_px={config.shift_px} "
+            f"rotate_deg={config.rotate_deg}, {args.threads} threads"
+        )
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            print_phases(phase_times(X, y, config, args.steps))
+        return
+    # Both sides train on the images as they are: torch gets no augmentation.
+    config = dataclasses.replace(config, shift_px=0, rotate_deg=0.0, elastic_alpha=0.0)
     print(
         f"{sizes} {args.optimizer} lr={args.lr} batch={args.batch_size} epochs={args.epochs} "
         f"on {len(y)} images, {args.threads} threads, torch {torch.__version__}"

@@ -5,7 +5,8 @@ comes from the generator passed in. Elastic distortion follows Simard et al. (20
 displacement field per image, uniform noise smoothed by a Gaussian of ``sigma`` pixels and
 scaled by ``alpha``, applied with bilinear interpolation. A rotation about the frame's centre
 (photos are rarely held perfectly upright) and a shift are added to the same field, so all
-three cost one resampling; shifts alone move whole pixels, with no resampling.
+three cost one resampling; shifts alone move whole pixels, with no resampling. A
+:class:`Resampler` does it for the whole batch at once, in buffers it keeps between batches.
 
 The smoothed noise is drawn directly in the few directions the blur lets through: for
 ``B = G / 3**0.25`` (the blur matrix scaled to uniform(-1, 1)'s variance 1/3), ``B @ N @ B.T``
@@ -17,6 +18,8 @@ numbers and two small products instead of a blur of 784 values per field.
 import numpy as np
 
 SIDE = 28
+PADDED = SIDE + 2
+"""Side of a frame with a one-pixel zero border."""
 
 
 class Augmenter:
@@ -32,6 +35,7 @@ class Augmenter:
         self.shift_px = shift_px
         self.rotate_rad = np.radians(rotate_deg)
         self.field_basis = field_basis(elastic_alpha, elastic_sigma) if elastic_alpha else None
+        self.resampler = Resampler(0)
 
     @property
     def active(self) -> bool:
@@ -45,25 +49,21 @@ class Augmenter:
         if self.rotate_rad == 0 and self.field_basis is None:
             X_bx784[:] = shift_images(X_bx784, dy, dx)
             return
-        if self.field_basis is None:
-            zeros = np.zeros((batch, SIDE, SIDE), dtype=np.float32)
-            field_y, field_x = zeros, zeros.copy()
-        else:
-            field_y, field_x = self.displacement_fields(batch, rng)
-        if self.rotate_rad:
-            turn_y, turn_x = rotation_fields(rng.uniform(-self.rotate_rad, self.rotate_rad, batch))
-            field_y += turn_y
-            field_x += turn_x
-        grid = np.arange(SIDE, dtype=np.float32)
-        # The pixel at (i, j) is read from (i + field - shift): content moves by +shift.
-        field_y += grid[:, None] - dy[:, None, None].astype(np.float32)
-        field_x += grid[None, :] - dx[:, None, None].astype(np.float32)
-        X_bx784[:] = sample_bilinear(X_bx784, field_y, field_x)
+        if batch > self.resampler.capacity:
+            self.resampler = Resampler(batch)
+        fields = None if self.field_basis is None else self.displacement_fields(batch, rng)
+        angles = (
+            rng.uniform(-self.rotate_rad, self.rotate_rad, batch)
+            if self.rotate_rad
+            else np.zeros(batch)
+        )
+        src = self.resampler.turned_and_shifted(angles, dy, dx)
+        if fields is not None:
+            src += fields.reshape(src.shape)
+        self.resampler.sample(X_bx784, src, out=X_bx784)
 
-    def displacement_fields(
-        self, batch: int, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Two (batch, 28, 28) smooth random fields in pixels: ``B @ N @ B.T`` per field."""
+    def displacement_fields(self, batch: int, rng: np.random.Generator) -> np.ndarray:
+        """(2, batch, 28, 28): smooth random fields in pixels (y, x), ``B @ N @ B.T`` each."""
         basis = self.field_basis  # (28, r)
         rank = basis.shape[1]
         noise = rng.standard_normal((2 * batch * rank, rank), dtype=np.float32)
@@ -71,19 +71,95 @@ class Augmenter:
         # B @ (N @ B.T) is the transpose of (N @ B.T).T @ B.T: one flat product instead of a
         # batch of small ones, and the transposed field has the same distribution.
         half_t = np.ascontiguousarray(half.transpose(0, 2, 1)).reshape(-1, rank)
-        fields = (half_t @ basis.T).reshape(2, batch, SIDE, SIDE)
-        return fields[0], fields[1]
+        return (half_t @ basis.T).reshape(2, batch, SIDE, SIDE)
 
 
-def rotation_fields(angles_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Displacements (batch, 28, 28) in y and x that turn each image by its angle about the
-    frame's centre (positive: clockwise as displayed, y pointing down)."""
-    centred = np.arange(SIDE, dtype=np.float32) - (SIDE - 1) / 2
-    cos = np.cos(angles_rad).astype(np.float32)[:, None, None]
-    sin = np.sin(angles_rad).astype(np.float32)[:, None, None]
-    y, x = centred[None, :, None], centred[None, None, :]
-    # Output pixel (y, x) reads the source turned back: R(angle) applied to (y, x).
-    return cos * y - sin * x - y, sin * y + cos * x - x
+class Resampler:
+    """Bilinear resampling of batches of up to ``capacity`` images, zero outside the frame,
+    in buffers made once, so a batch allocates nothing.
+
+    Source coordinates are (2, batch, 784): the row and the column each output pixel reads,
+    counted in the frame padded by a one-pixel zero border (the border is at 0 and 29). The
+    padded images lie end to end in one flat buffer, so a pixel's four neighbours are the same
+    indices into views that start 0, 1, 30 and 31 values later. Every pass runs over whole
+    contiguous arrays: numpy is several times slower on strided or broadcast operands.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        pixels = SIDE * SIDE
+        # One spare row and value at the end keep the shifted views of the last image in bounds.
+        self.padded = np.zeros(capacity * PADDED * PADDED + PADDED + 1, dtype=np.float32)
+        self.sources = np.empty(2 * capacity * pixels, dtype=np.float32)
+        self.floors = np.empty(2 * capacity * pixels, dtype=np.float32)
+        self.corners = np.empty(capacity * pixels, dtype=np.intp)  # take() wants intp
+        self.neighbours = np.empty((4, capacity * pixels), dtype=np.float32)
+        starts = np.arange(capacity, dtype=np.float32) * PADDED * PADDED
+        self.image_starts = np.repeat(starts, pixels)  # exact: below 2**24
+        centred = np.arange(SIDE, dtype=np.float32) - (SIDE - 1) / 2
+        # (3, 784): each pixel's row and column from the frame's centre, and 1
+        self.pixel_terms = np.stack([np.repeat(centred, SIDE), np.tile(centred, SIDE)])
+        self.pixel_terms = np.vstack([self.pixel_terms, np.ones(pixels, dtype=np.float32)])
+        self.maps = np.empty((2, capacity, 3), dtype=np.float32)
+
+    def source_buffer(self, batch: int) -> np.ndarray:
+        """The (2, batch, 784) sources a :meth:`sample` reads, contiguous for any batch."""
+        return self.sources[: 2 * batch * SIDE * SIDE].reshape(2, batch, SIDE * SIDE)
+
+    def turned_and_shifted(self, angles_rad: np.ndarray, dy: np.ndarray, dx: np.ndarray):
+        """Sources (2, batch, 784) that turn image ``b`` by ``angles_rad[b]`` about the frame's
+        centre (positive: clockwise as displayed, y down) and move it by (dy, dx) pixels.
+
+        Output pixel (y, x) from the centre reads the source turned back, R(angle) (y, x),
+        moved by -shift: row ``c + cos y - sin x - dy``, column ``c + sin y + cos x - dx``.
+        """
+        batch = len(angles_rad)
+        cos = np.cos(angles_rad)
+        sin = np.sin(angles_rad)
+        centre = (SIDE - 1) / 2 + 1  # + 1: the zero border
+        maps = self.maps[:, :batch]  # (2, batch, 3): each image's affine map of each axis
+        maps[0, :, 0], maps[0, :, 1], maps[0, :, 2] = cos, -sin, centre - dy
+        maps[1, :, 0], maps[1, :, 1], maps[1, :, 2] = sin, cos, centre - dx
+        src = self.source_buffer(batch)
+        # (2 batch, 3) @ (3, 784): one small product is the fastest way to fill the sources.
+        np.matmul(maps.reshape(2 * batch, 3), self.pixel_terms, out=src.reshape(2 * batch, -1))
+        return src
+
+    def sample(self, X_bx784: np.ndarray, src: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Each image of ``X_bx784`` read at ``src`` (overwritten) into ``out``, a contiguous
+        (batch, 784) array that may be ``X_bx784`` itself."""
+        batch = X_bx784.shape[0]
+        n = batch * SIDE * SIDE
+        images = self.padded[: batch * PADDED * PADDED].reshape(batch, PADDED, PADDED)
+        images[:, 1:-1, 1:-1] = X_bx784.reshape(batch, SIDE, SIDE)
+        # Clipped coordinates land on the zero border, which is the value outside the image.
+        np.clip(src, 0.0, PADDED - 1 - 1e-3, out=src)
+        floors = self.floors[: 2 * n].reshape(src.shape)
+        np.floor(src, out=floors)
+        src -= floors  # now the weights of the lower and right neighbours
+        rows, cols = floors.reshape(2, n)
+        rows *= PADDED
+        rows += cols
+        rows += self.image_starts[:n]
+        corners = self.corners[:n]
+        np.copyto(corners, rows, casting="unsafe")  # exact small integers
+        top, top_right, bottom, bottom_right = self.neighbours[:, :n]
+        for start, values in zip(
+            (0, 1, PADDED, PADDED + 1), (top, top_right, bottom, bottom_right), strict=True
+        ):
+            np.take(self.padded[start:], corners, out=values, mode="clip")  # "clip": unbuffered
+        # Linear interpolation a + w (b - a), in place: along x on both rows, then along y.
+        wy, wx = src.reshape(2, n)
+        top_right -= top
+        top_right *= wx
+        top += top_right
+        bottom_right -= bottom
+        bottom_right *= wx
+        bottom += bottom_right
+        bottom -= top
+        bottom *= wy
+        np.add(top, bottom, out=out.reshape(n))
+        return out
 
 
 def field_basis(alpha: float, sigma: float, kept_energy: float = 0.9999) -> np.ndarray:
@@ -119,41 +195,11 @@ def shift_images(X_bx784: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndar
 
 
 def sample_bilinear(X_bx784: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.ndarray:
-    """Resample each image at fractional source coordinates (batch, 28, 28), zero outside.
-
-    ``src_y`` and ``src_x`` are overwritten (they become the interpolation weights).
-    """
+    """Each image resampled at fractional source coordinates (batch, 28, 28), zero outside:
+    a new (batch, 784) array."""
     batch = X_bx784.shape[0]
-    side = SIDE + 2
-    padded = np.zeros(batch * side * side + side + 1, dtype=X_bx784.dtype)
-    padded[: batch * side * side].reshape(batch, side, side)[:, 1:-1, 1:-1] = X_bx784.reshape(
-        batch, SIDE, SIDE
-    )
-    # Clipped coordinates land on the zero border, which is the value outside the image.
-    # Shifted by one for the border, so floor() is >= 0; float32 throughout.
-    wy = np.clip(src_y, -1.0, SIDE - 1e-3, out=src_y)
-    wx = np.clip(src_x, -1.0, SIDE - 1e-3, out=src_x)
-    wy += np.float32(1)
-    wx += np.float32(1)
-    y0, x0 = np.floor(wy), np.floor(wx)
-    wy -= y0  # now the weights of the lower and right neighbours
-    wx -= x0
-    y0 *= side
-    y0 += x0
-    top_left = y0.astype(np.int32)
-    top_left += (np.arange(batch, dtype=np.int32) * side * side)[:, None, None]
-    # The other three neighbours: the same indices into views that start 1, side, side + 1
-    # values later (the tail padding keeps them in bounds).
-    top, top_right = padded.take(top_left), padded[1:].take(top_left)
-    bottom, bottom_right = padded[side:].take(top_left), padded[side + 1 :].take(top_left)
-    # Linear interpolation a + w (b - a), in place: along x on both rows, then along y.
-    top_right -= top
-    top_right *= wx
-    top += top_right
-    bottom_right -= bottom
-    bottom_right *= wx
-    bottom += bottom_right
-    bottom -= top
-    bottom *= wy
-    top += bottom
-    return top.reshape(batch, SIDE * SIDE)
+    resampler = Resampler(batch)
+    src = resampler.source_buffer(batch)
+    src[0], src[1] = src_y.reshape(batch, -1), src_x.reshape(batch, -1)
+    src += np.float32(1)  # the zero border
+    return resampler.sample(X_bx784, src, out=np.empty_like(X_bx784))

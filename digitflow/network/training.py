@@ -201,7 +201,7 @@ def train(
     """Fit a network; raise :class:`DivergedError` as soon as the loss explodes."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
-    step = _Stepper(network, config, len(y_train))
+    step = Stepper(network, config, len(y_train))
     # Samples-major once, so a shuffled batch is a gather of contiguous rows.
     X_rows = np.ascontiguousarray(X_train_784xm.T, dtype=np.float32)
     has_val = len(y_val) > 0
@@ -233,7 +233,7 @@ def train(
     return TrainResult(best, history, best_epoch)
 
 
-class _Stepper:
+class Stepper:
     """One epoch of batches: gather, augment, forward, check, backward, update."""
 
     def __init__(self, network: Network, config: TrainConfig, m: int):

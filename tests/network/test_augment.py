@@ -5,8 +5,8 @@ import pytest
 
 from digitflow.network.augment import (
     Augmenter,
+    Resampler,
     gaussian_smoother,
-    rotation_fields,
     sample_bilinear,
     shift_images,
 )
@@ -132,13 +132,32 @@ def test_rotation_turns_each_image_by_up_to_the_limit_about_the_centre():
     np.testing.assert_allclose(images.sum(axis=(1, 2)), 32.0, rtol=0.02)  # ink is kept
 
 
-def test_rotation_fields_turn_clockwise_for_positive_angles():
+def test_turned_sources_turn_clockwise_for_positive_angles():
     bar = np.zeros((1, 28, 28), dtype=np.float32)
     bar[0, 6:22, 13:15] = 1.0
-    field_y, field_x = rotation_fields(np.radians([20.0]))
-    grid = np.arange(28, dtype=np.float32)
-    turned = sample_bilinear(bar.reshape(1, 784), field_y + grid[:, None], field_x + grid)
+    resampler = Resampler(1)
+    src = resampler.turned_and_shifted(np.radians([20.0]), np.zeros(1), np.zeros(1))
+    turned = resampler.sample(bar.reshape(1, 784), src, out=np.empty((1, 784), np.float32))
     assert bar_angles_deg(turned.reshape(1, 28, 28))[0] == pytest.approx(20.0, abs=1.0)
+
+
+def test_turned_and_shifted_sources_shift_the_content_by_the_offsets():
+    resampler = Resampler(2)
+    src = resampler.turned_and_shifted(np.zeros(2), np.array([2, 0]), np.array([0, -3]))
+    moved = resampler.sample(
+        one_pixel_batch(10, 12, batch=2), src, out=np.empty((2, 784), np.float32)
+    )
+    images = moved.reshape(2, 28, 28)
+    assert images[0, 12, 12] == 1.0 and images[1, 10, 9] == 1.0
+    assert images.sum() == 2.0
+
+
+def test_resampler_reused_for_a_smaller_batch_reads_only_its_images():
+    augmenter = Augmenter(rotate_deg=10.0)
+    augmenter(random_batch(8), np.random.default_rng(0))
+    small = one_pixel_batch(14, 14, batch=2)
+    augmenter(small, np.random.default_rng(1))
+    np.testing.assert_allclose(small.sum(axis=1), 1.0, rtol=0.05)
 
 
 def test_elastic_fields_have_the_spread_and_smoothness_of_blurred_uniform_noise():
