@@ -57,7 +57,7 @@ class Augmenter:
             if self.rotate_rad
             else np.zeros(batch)
         )
-        src = self.resampler.turned_and_shifted(angles, dy, dx)
+        src = self.resampler.affine_sources(turn_and_shift(angles, dy, dx))
         if fields is not None:
             src += fields.reshape(src.shape)
         self.resampler.sample(X_bx784, src, out=X_bx784)
@@ -98,31 +98,22 @@ class Resampler:
         self.image_starts = np.repeat(starts, pixels)  # exact: below 2**24
         centred = np.arange(SIDE, dtype=np.float32) - (SIDE - 1) / 2
         # (3, 784): each pixel's row and column from the frame's centre, and 1
-        self.pixel_terms = np.stack([np.repeat(centred, SIDE), np.tile(centred, SIDE)])
-        self.pixel_terms = np.vstack([self.pixel_terms, np.ones(pixels, dtype=np.float32)])
-        self.maps = np.empty((2, capacity, 3), dtype=np.float32)
+        ones = np.ones(pixels, dtype=np.float32)
+        self.pixel_terms = np.stack([np.repeat(centred, SIDE), np.tile(centred, SIDE), ones])
 
     def source_buffer(self, batch: int) -> np.ndarray:
         """The (2, batch, 784) sources a :meth:`sample` reads, contiguous for any batch."""
         return self.sources[: 2 * batch * SIDE * SIDE].reshape(2, batch, SIDE * SIDE)
 
-    def turned_and_shifted(self, angles_rad: np.ndarray, dy: np.ndarray, dx: np.ndarray):
-        """Sources (2, batch, 784) that turn image ``b`` by ``angles_rad[b]`` about the frame's
-        centre (positive: clockwise as displayed, y down) and move it by (dy, dx) pixels.
-
-        Output pixel (y, x) from the centre reads the source turned back, R(angle) (y, x),
-        moved by -shift: row ``c + cos y - sin x - dy``, column ``c + sin y + cos x - dx``.
-        """
-        batch = len(angles_rad)
-        cos = np.cos(angles_rad)
-        sin = np.sin(angles_rad)
-        centre = (SIDE - 1) / 2 + 1  # + 1: the zero border
-        maps = self.maps[:, :batch]  # (2, batch, 3): each image's affine map of each axis
-        maps[0, :, 0], maps[0, :, 1], maps[0, :, 2] = cos, -sin, centre - dy
-        maps[1, :, 0], maps[1, :, 1], maps[1, :, 2] = sin, cos, centre - dx
+    def affine_sources(self, maps: np.ndarray) -> np.ndarray:
+        """Sources (2, batch, 784) of per-image affine maps (2, batch, 3): source row (then
+        column) = ``map[0] y + map[1] x + map[2]``, with (y, x) an output pixel's offset from
+        the frame's centre and the result counted in the padded frame."""
+        batch = maps.shape[1]
         src = self.source_buffer(batch)
         # (2 batch, 3) @ (3, 784): one small product is the fastest way to fill the sources.
-        np.matmul(maps.reshape(2 * batch, 3), self.pixel_terms, out=src.reshape(2 * batch, -1))
+        maps32 = maps.reshape(2 * batch, 3).astype(np.float32)
+        np.matmul(maps32, self.pixel_terms, out=src.reshape(2 * batch, -1))
         return src
 
     def sample(self, X_bx784: np.ndarray, src: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -160,6 +151,19 @@ class Resampler:
         bottom *= wy
         np.add(top, bottom, out=out.reshape(n))
         return out
+
+
+def turn_and_shift(angles_rad: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Affine maps (2, batch, 3) for :meth:`Resampler.affine_sources` that turn image ``b``
+    by ``angles_rad[b]`` about the frame's centre (positive: clockwise as displayed, y down)
+    and move its content by (dy, dx) pixels.
+
+    Output pixel (y, x) from the centre reads the source turned back, R(angle) (y, x), moved
+    by -shift: row ``c + cos y - sin x - dy``, column ``c + sin y + cos x - dx``.
+    """
+    cos, sin = np.cos(angles_rad), np.sin(angles_rad)
+    centre = (SIDE - 1) / 2 + 1  # + 1: the zero border of the padded frame
+    return np.array([[cos, -sin, centre - dy], [sin, cos, centre - dx]]).transpose(0, 2, 1)
 
 
 def field_basis(alpha: float, sigma: float, kept_energy: float = 0.9999) -> np.ndarray:

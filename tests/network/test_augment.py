@@ -9,6 +9,7 @@ from digitflow.network.augment import (
     gaussian_smoother,
     sample_bilinear,
     shift_images,
+    turn_and_shift,
 )
 
 
@@ -136,14 +137,14 @@ def test_turned_sources_turn_clockwise_for_positive_angles():
     bar = np.zeros((1, 28, 28), dtype=np.float32)
     bar[0, 6:22, 13:15] = 1.0
     resampler = Resampler(1)
-    src = resampler.turned_and_shifted(np.radians([20.0]), np.zeros(1), np.zeros(1))
+    src = resampler.affine_sources(turn_and_shift(np.radians([20.0]), np.zeros(1), np.zeros(1)))
     turned = resampler.sample(bar.reshape(1, 784), src, out=np.empty((1, 784), np.float32))
     assert bar_angles_deg(turned.reshape(1, 28, 28))[0] == pytest.approx(20.0, abs=1.0)
 
 
-def test_turned_and_shifted_sources_shift_the_content_by_the_offsets():
+def test_shifted_sources_move_the_content_by_the_offsets():
     resampler = Resampler(2)
-    src = resampler.turned_and_shifted(np.zeros(2), np.array([2, 0]), np.array([0, -3]))
+    src = resampler.affine_sources(turn_and_shift(np.zeros(2), np.array([2, 0]), np.array([0, -3])))
     moved = resampler.sample(
         one_pixel_batch(10, 12, batch=2), src, out=np.empty((2, 784), np.float32)
     )
