@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from digitflow.batch.predict import Polarity, PredictFolderConfig, predict_folder
+from digitflow.batch.predict import Polarity, PredictFolderConfig, ReadMode, predict_folder
 from digitflow.console import note, reports_errors, warn
 from digitflow.errors import EXIT_SOME_FILES_FAILED
 from digitflow.options import command_app
@@ -44,7 +44,8 @@ def main(
         Path | None,
         typer.Option(
             help="Params file whose `predict_folder` section gives INPUT_DIR, --pattern, "
-            "--follow-symlinks, --polarity and --jobs when they are not on the command line. "
+            "--follow-symlinks, --polarity, --jobs, --read and --max-digits when they are not "
+            "on the command line. "
             "(default: params.yaml if it exists, else built-in defaults)",
             show_default=False,
         ),
@@ -107,9 +108,29 @@ def main(
             show_default=False,
         ),
     ] = None,
+    read: Annotated[
+        ReadMode | None,
+        typer.Option(
+            help="What each picture holds: one digit, or one number (a row of digits, read "
+            "left to right; predicted holds the string) (default: predict_folder.read).",
+            show_default=False,
+        ),
+    ] = None,
+    max_digits: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Number mode: reject pictures with more marks than this "
+            "(default: predict_folder.max_digits, built-in 12).",
+            show_default=False,
+        ),
+    ] = None,
     debug_dir: Annotated[
         Path | None,
-        typer.Option(help="Also save what the network saw as DEBUG_DIR/<relative path>.png."),
+        typer.Option(
+            help="Also save what the network saw as DEBUG_DIR/<relative path>.png (number "
+            "mode: the cuts between the digits and each digit's 28x28)."
+        ),
     ] = None,
     allow_file_errors: Annotated[
         bool,
@@ -128,7 +149,8 @@ def main(
         ),
     ] = 0.0,
 ) -> None:
-    """Predict the digit in every image file under INPUT_DIR into a CSV and a JSON summary.
+    """Predict the digit (or, with --read number, the number) in every image file under
+    INPUT_DIR into a CSV and a JSON summary.
 
     Files are recognised by content, not extension; hidden files and folders (names
     starting with a dot) and the run's own outputs are skipped. A file that cannot be read
@@ -145,7 +167,16 @@ def main(
     --lock-timeout); 4 = OUT written but the summary could not be (it is stale); 2 = bad
     command line or params.
     """
-    config = _config(params, input_dir, pattern, follow_symlinks, jobs, polarity)
+    overrides = {
+        "input_dir": input_dir,
+        "patterns": tuple(pattern) if pattern else None,
+        "follow_symlinks": follow_symlinks,
+        "jobs": jobs,
+        "polarity": polarity,
+        "read": read,
+        "max_digits": max_digits,
+    }
+    config = _config(params, overrides)
     result = predict_folder(
         config,
         model,
@@ -177,26 +208,13 @@ def summary_beside(out: Path) -> Path:
     return out.with_name(f"{out.stem}.summary.json")
 
 
-def _config(
-    params: Path | None,
-    input_dir: Path | None,
-    patterns: list[str] | None,
-    follow_symlinks: bool | None,
-    jobs: int | None,
-    polarity: Polarity | None,
-) -> PredictFolderConfig:
-    """The params file's settings, overridden by whatever the command line gave."""
+def _config(params: Path | None, overrides: dict) -> PredictFolderConfig:
+    """The params file's settings, overridden by whatever the command line gave (None:
+    not given)."""
     if params is None and not DEFAULT_PARAMS.exists():
         config = PredictFolderConfig()
     else:
         config = load_section(params or DEFAULT_PARAMS, "predict_folder", PredictFolderConfig)
-    overrides = {
-        "input_dir": input_dir,
-        "patterns": tuple(patterns) if patterns else None,
-        "follow_symlinks": follow_symlinks,
-        "jobs": jobs,
-        "polarity": polarity,
-    }
     return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 

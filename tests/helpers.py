@@ -7,6 +7,7 @@ from PIL import Image, ImageDraw
 
 from digitflow.network.mlp import init_network
 from digitflow.network.model_io import save_network
+from digitflow.synthetic.photos import draw_digit
 
 
 def save_model(path: Path, seed: int) -> Path:
@@ -27,6 +28,15 @@ def digit_image(side_px: int = 48) -> Image.Image:
 def save_digit(path: Path, image_format: str = "PNG", side_px: int = 48) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     digit_image(side_px).save(path, format=image_format)
+    return path
+
+
+def save_number(path: Path, labels: list[int], size_px: int = 56) -> Path:
+    """Dark pen-drawn digits side by side, well apart, on light paper."""
+    glyphs = [draw_digit(label, np.random.default_rng(label), size_px) for label in labels]
+    ink = np.pad(np.hstack(glyphs), size_px // 2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.round(225 - 195 * ink).astype(np.uint8)).save(path)
     return path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import make_folder, save_digit, save_model
+from helpers import make_folder, save_digit, save_model, save_number
 from typer.testing import CliRunner
 
 from digitflow import atomic
@@ -345,3 +345,11 @@ def test_symlinks_not_followed_are_counted_in_the_summary(project):
     assert result.exit_code == 0, result.output
     assert json.loads(Path("summary.json").read_text())["skipped_symlinks"] == 1
     assert "1 symlinks not followed (--follow-symlinks reads them)" in result.stderr
+
+
+def test_read_number_from_the_command_line_writes_number_rows(project):
+    save_number(project / "photos" / "n.png", [3, 8])
+    result = invoke("photos", "--jobs", "1", "--read", "number", "--max-digits", "4")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv("out.csv", dtype=str, keep_default_na=False).set_index("path")
+    assert table.loc["n.png", "digits"] == "2"

@@ -55,6 +55,9 @@ def read_isolating(
     half = len(files) // 2
     first_probs, first_errors = read_isolating(files[:half], read_alone)
     second_probs, second_errors = read_isolating(files[half:], read_alone)
+    if isinstance(first_probs, list) or isinstance(second_probs, list):  # number mode
+        listed = [p if isinstance(p, list) else [] for p in (first_probs, second_probs)]
+        return listed[0] + listed[1], first_errors + second_errors
     return np.concatenate([first_probs, second_probs], axis=1), first_errors + second_errors
 
 
@@ -90,7 +93,8 @@ class Backend(ABC):
 
 class LocalPool(Backend):
     """Worker processes on this machine decode; this process predicts, so the model never
-    travels. With one worker, everything happens here at submit time and no process starts."""
+    travels (except in number mode, where the worker needs it to split a number). With one
+    worker, everything happens here at submit time and no process starts."""
 
     def __init__(self, workers: int, network: Network, decoding: Decoding):
         self.network = network
@@ -103,7 +107,10 @@ class LocalPool(Backend):
     def submit(self, files: ChunkFiles) -> Future:
         if self._pool is None:
             return _done(lambda: read_chunk(files, self.decoding, self.network))
-        future = self._pool.submit(decode_files, files, self.decoding)
+        if self.decoding.read == "number":  # cuts are chosen by the network: it travels
+            future = self._pool.submit(read_chunk, files, self.decoding, self.network)
+        else:
+            future = self._pool.submit(decode_files, files, self.decoding)
         self._pool_of[future] = self._pool
         return future
 
@@ -112,12 +119,15 @@ class LocalPool(Backend):
             return future.result()
         pool = self._pool_of.pop(future)
         try:
-            digits_kx28x28, errors = future.result()
+            outcome = future.result()
         except BrokenProcessPool:
             if pool is self._pool:  # the first of its chunks to report: later ones get a new pool
                 stop_now(pool)
                 self._pool = process_pool(self.workers)
             raise ChunkKilledWorker() from None
+        if self.decoding.read == "number":
+            return outcome
+        digits_kx28x28, errors = outcome
         return predict_decoded(self.network, digits_kx28x28, errors), errors
 
     def read_alone(self, files: ChunkFiles) -> ChunkResult:
@@ -125,6 +135,8 @@ class LocalPool(Backend):
             return read_chunk(files, self.decoding, self.network)
         alone = process_pool(1)
         try:
+            if self.decoding.read == "number":
+                return alone.submit(read_chunk, files, self.decoding, self.network).result()
             digits_kx28x28, errors = alone.submit(decode_files, files, self.decoding).result()
         except BrokenProcessPool:
             raise ChunkKilledWorker() from None

@@ -1,4 +1,5 @@
-"""What a worker does with one chunk of files: decode each to a 28x28 digit, and predict them.
+"""What a worker does with one chunk of files: decode each to a 28x28 digit, and predict them
+(or, in number mode, read each as a number).
 
 Every backend (``digitflow.batch.backends``) runs these same functions, so a row reads the
 same whichever process or machine made it. One bad file never stops a chunk: it gets an
@@ -17,12 +18,15 @@ from digitflow.network.mlp import Network
 from digitflow.reading import images
 from digitflow.reading.debug import debug_picture
 from digitflow.reading.images import Polarity
+from digitflow.reading.number_picture import number_picture
+from digitflow.reading.segment import Rejected
 
 ChunkFiles = list[tuple[Path, str]]
 """``(path, rel_path)`` of each file to read: only these travel to a worker, never pixels."""
-ChunkResult = tuple[np.ndarray, list[str]]
-"""``(probs_10xk, errors)``: one error message per file ("" when it was read) and the
-probabilities of the k files that were read, in order."""
+ChunkResult = tuple[np.ndarray | list[np.ndarray], list[str]]
+"""``(probs, errors)``: one error message per file ("" when it was read) and the
+probabilities of the k files that were read, in order: (10, k) in digit mode; in number mode
+one (digits, 10) array per file read, its digits left to right."""
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,15 @@ class Decoding:
 
     polarity: Polarity
     debug_dir: Path | None
+    read: str = "digit"
+    """"digit" or "number" (``predict_folder.read``)."""
+    max_digits: int = 12
 
 
 def read_chunk(files: ChunkFiles, decoding: Decoding, network: Network) -> ChunkResult:
     """Decode and predict a chunk in one go: what a worker holding the model runs."""
+    if decoding.read == "number":
+        return read_numbers(files, decoding, network)
     digits_kx28x28, errors = decode_files(files, decoding)
     return predict_decoded(network, digits_kx28x28, errors), errors
 
@@ -56,6 +65,27 @@ def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, lis
     return digits_kx28x28, errors
 
 
+def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> ChunkResult:
+    """Read files as numbers: the network reads as the picture is split (segmentation
+    chooses its cuts by what the network reads best), so both happen here."""
+
+    def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
+        return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
+
+    numbers, errors = [], [""] * len(files)
+    for i, (path, rel_path) in enumerate(files):
+        try:
+            number = images.read_number(path, classify, decoding.polarity, decoding.max_digits)
+        except Exception as exc:  # one bad file must never stop the batch: it becomes a row
+            errors[i] = describe_failure(exc, path, rel_path)
+            continue
+        numbers.append(number.probs_kx10)
+        if decoding.debug_dir is not None:
+            picture = Image.fromarray(number_picture(number))
+            save_debug_png(decoding.debug_dir / f"{rel_path}.png", picture)
+    return numbers, errors
+
+
 def predict_decoded(network: Network, digits_kx28x28: np.ndarray, errors: list[str]) -> np.ndarray:
     """Probabilities (10, number of files without an error) of the decoded digits."""
     ok = [i for i, error in enumerate(errors) if not error]
@@ -67,7 +97,7 @@ def describe_failure(exc: Exception, path: Path, rel_path: str) -> str:
     """The error cell of a file's row. Its path is in the row already, so a message's
     ``<path>: `` prefix is dropped, and the path anywhere else in it (an OSError quotes it)
     is given relative to the input folder: the cell reads the same wherever the folder lives."""
-    if isinstance(exc, images.ImageError):
+    if isinstance(exc, images.ImageError | Rejected):
         message = str(exc).removeprefix(f"{path}: ")
     elif isinstance(exc, MemoryError):
         message = "decoding ran out of memory"

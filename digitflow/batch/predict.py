@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -38,8 +39,10 @@ from digitflow.batch.predictions_file import (
     PredictionsWriter,
     PreviousRows,
     Row,
+    columns_for,
     csv_output,
     error_row,
+    number_rows,
     ok_rows,
     open_previous,
 )
@@ -53,6 +56,8 @@ from digitflow.params import require
 from digitflow.progress import count_progress, interactive
 from digitflow.reading import images
 from digitflow.reading.images import Polarity
+
+ReadMode = Literal["digit", "number"]
 
 CHUNK_FILES = 256
 """Files decoded per worker task and predicted per forward pass."""
@@ -77,6 +82,10 @@ class PredictFolderConfig:
     """Decoding worker processes; 0 = one per available core, 1 = no worker processes."""
     failed_files_listed: int = 20
     """How many failed files the summary names, with their errors (all are in the CSV)."""
+    read: ReadMode = "digit"
+    """What a picture holds: one digit, or one number (a row of digits)."""
+    max_digits: int = 12
+    """Number mode: a picture with more marks than this is refused."""
 
     def __post_init__(self) -> None:
         require(self.jobs >= 0, "predict_folder.jobs", f"must be >= 0, got {self.jobs}")
@@ -84,6 +93,11 @@ class PredictFolderConfig:
             self.failed_files_listed >= 0,
             "predict_folder.failed_files_listed",
             f"must be >= 0, got {self.failed_files_listed}",
+        )
+        require(
+            self.max_digits >= 1,
+            "predict_folder.max_digits",
+            f"must be >= 1, got {self.max_digits}",
         )
         require(bool(self.patterns), "predict_folder.patterns", "must list at least one glob")
 
@@ -123,7 +137,9 @@ def predict_folder(
         for destination in (out_csv, summary_json):
             remove_stale_temporaries(destination, locked_ns)
         previous = (
-            open_previous(out_csv, retry_errors) if incremental and out_csv.exists() else None
+            open_previous(out_csv, retry_errors, config.read)
+            if incremental and out_csv.exists()
+            else None
         )
         if debug_dir is not None:
             _mark_debug_dir(debug_dir)
@@ -137,13 +153,16 @@ def predict_folder(
         )
         total = sum(1 for _ in files()) if interactive() else None
         started_at, started = utc_now(), time.perf_counter()
-        batch = _Batch(model_id)
+        batch = _Batch(model_id, config.read)
+        decoding = Decoding(config.polarity, debug_dir, config.read, config.max_digits)
         walk_stats = WalkStats()
         try:
             with atomic_paths(out_csv, summary_json) as (csv_tmp, summary_tmp):
                 with (
-                    csv_output(csv_tmp, out_csv, config.failed_files_listed) as writer,
-                    LocalPool(workers, network, Decoding(config.polarity, debug_dir)) as backend,
+                    csv_output(
+                        csv_tmp, out_csv, config.failed_files_listed, columns_for(config.read)
+                    ) as writer,
+                    LocalPool(workers, network, decoding) as backend,
                 ):
                     walk = files(on_skip=warn, stats=walk_stats)
                     batch.run(walk, previous, backend, writer, total)
@@ -212,8 +231,9 @@ class _Batch:
     """Runs the chunks through a backend and turns its results into rows, keeping a bounded
     window of chunks in flight so workers stay busy while this process writes."""
 
-    def __init__(self, model_id: str):
+    def __init__(self, model_id: str, read: ReadMode = "digit"):
         self.model_id = model_id
+        self.read = read
         self.processed = 0
         self.reused = 0
         self.failed_now = 0
@@ -260,17 +280,17 @@ class _Batch:
     ) -> None:
         to_decode = _to_decode(chunk, reusable)
         try:
-            probs_10xk, errors = backend.result(reading) if reading else (None, [])
+            probs, errors = backend.result(reading) if reading else (None, [])
         except ChunkKilledWorker:
             # Every chunk in flight may fail with the one that killed a worker: each is read
             # again on its own, and only a file that kills its worker alone gets an error.
             files = [(f.path, f.rel_path) for f in to_decode]
-            probs_10xk, errors = read_isolating(files, backend.read_alone)
-        decoded = iter(self._decoded_rows(to_decode, probs_10xk, errors))
+            probs, errors = read_isolating(files, backend.read_alone)
+        decoded = iter(self._decoded_rows(to_decode, probs, errors))
         rows = []
         for found, row in zip(chunk, reusable, strict=True):
             if row is None and found.problem:
-                row = error_row(found, found.problem, self.model_id)
+                row = error_row(found, found.problem, self.model_id, self.read)
             rows.append(row or next(decoded))
         writer.write(rows)
         reused = sum(row is not None for row in reusable)
@@ -281,12 +301,13 @@ class _Batch:
         )
 
     def _decoded_rows(
-        self, files: list[FoundFile], probs_10xk: np.ndarray | None, errors: list[str]
+        self, files: list[FoundFile], probs: np.ndarray | list[np.ndarray] | None, errors: list[str]
     ) -> list[Row]:
         ok = [found for found, error in zip(files, errors, strict=True) if not error]
-        predicted = iter(ok_rows(ok, probs_10xk, self.model_id) if ok else [])
+        make_rows = number_rows if self.read == "number" else ok_rows
+        predicted = iter(make_rows(ok, probs, self.model_id) if ok else [])
         return [
-            error_row(found, error, self.model_id) if error else next(predicted)
+            error_row(found, error, self.model_id, self.read) if error else next(predicted)
             for found, error in zip(files, errors, strict=True)
         ]
 

@@ -33,6 +33,10 @@ COLUMNS = (
     "status",
     "error",
 )
+NUMBER_COLUMNS = (*COLUMNS, "digits", "digit_confidences")
+"""Number mode (``--read number``): ``predicted`` holds the digits as a string, leading zeros
+kept; ``confidence`` is the number's (the product of its digits'); p0..p9 are empty; then
+the count of digits and each digit's confidence, ``;``-separated."""
 PATH, PREDICTED, MODEL, SIZE, MTIME, STATUS, ERROR = (
     COLUMNS.index(c)
     for c in ("path", "predicted", "model", "size_bytes", "mtime_ns", "status", "error")
@@ -45,7 +49,12 @@ CSV_ENCODING = {"encoding": "utf-8"}
 """Strict: the escape leaves nothing in a cell that is not valid UTF-8."""
 
 Row = tuple[str, ...]
-"""One CSV row as text, in :data:`COLUMNS` order."""
+"""One CSV row as text, in :data:`COLUMNS` (or :data:`NUMBER_COLUMNS`) order."""
+
+
+def columns_for(read: str) -> tuple[str, ...]:
+    """The CSV's columns for a read mode, "digit" or "number"."""
+    return NUMBER_COLUMNS if read == "number" else COLUMNS
 
 
 class PredictionsFileError(DigitflowError):
@@ -73,9 +82,33 @@ def ok_rows(files: list[FoundFile], probs_10xm: np.ndarray, model: str) -> list[
     ]
 
 
-def error_row(found: FoundFile, message: str, model: str) -> Row:
+def number_rows(files: list[FoundFile], probs: list[np.ndarray], model: str) -> list[Row]:
+    """Number-mode rows for decoded files; ``probs[j]`` (k, 10) holds the probabilities of
+    the k digits of ``files[j]``, left to right."""
+    rows = []
+    for found, probs_kx10 in zip(files, probs, strict=True):
+        confidences = probs_kx10.max(axis=1).astype(np.float64)
+        rows.append(
+            (
+                found.rel_path,
+                "".join(str(int(d)) for d in probs_kx10.argmax(axis=1)),
+                f"{float(np.prod(confidences)):.{DECIMALS}f}",
+                *("",) * NUM_DIGITS,
+                model,
+                str(found.size_bytes),
+                str(found.mtime_ns),
+                "ok",
+                "",
+                str(len(confidences)),
+                ";".join(f"{c:.{DECIMALS}f}" for c in confidences),
+            )
+        )
+    return rows
+
+
+def error_row(found: FoundFile, message: str, model: str, read: str = "digit") -> Row:
     blanks = ("",) * (2 + NUM_DIGITS)  # predicted, confidence, p0..p9
-    return (
+    row = (
         found.rel_path,
         *blanks,
         model,
@@ -84,11 +117,12 @@ def error_row(found: FoundFile, message: str, model: str) -> Row:
         "error",
         one_line(message),
     )
+    return row + ("",) * (len(columns_for(read)) - len(COLUMNS))
 
 
 @contextlib.contextmanager
 def csv_output(
-    tmp: Path, destination: Path, failed_listed: int = 0
+    tmp: Path, destination: Path, failed_listed: int = 0, columns: tuple[str, ...] = COLUMNS
 ) -> Iterator["PredictionsWriter"]:
     """A :class:`PredictionsWriter` on ``tmp``; failing to open, write or close it (a full
     disk) is an ``OutputError`` naming ``destination``."""
@@ -96,7 +130,7 @@ def csv_output(
         # closed by hand below, so that a flush failing at close is reported too
         handle = open(tmp, "w", newline="", **CSV_ENCODING)  # noqa: SIM115
     try:
-        yield PredictionsWriter(handle, destination, failed_listed)
+        yield PredictionsWriter(handle, destination, failed_listed, columns)
     except BaseException:
         with contextlib.suppress(OSError):
             handle.close()
@@ -109,15 +143,22 @@ class PredictionsWriter:
     """Append rows to an open CSV in chunks and tally them for the summary, keeping the
     first ``failed_listed`` error rows as ``{"path", "error"}``."""
 
-    def __init__(self, handle: TextIO, destination: Path, failed_listed: int = 0):
+    def __init__(
+        self,
+        handle: TextIO,
+        destination: Path,
+        failed_listed: int = 0,
+        columns: tuple[str, ...] = COLUMNS,
+    ):
         self.csv = csv.writer(handle, lineterminator="\n")
         self.destination = destination
         self.by_status = dict.fromkeys(STATUSES, 0)
         self.by_digit = dict.fromkeys(DIGIT_LABELS, 0)
+        """Digits read, every digit of a number counted."""
         self.failed_listed = failed_listed
         self.failed_files: list[dict[str, str]] = []
         with writing(destination):
-            self.csv.writerow(COLUMNS)
+            self.csv.writerow(columns)
 
     def write(self, rows: list[Row]) -> None:
         with writing(self.destination):
@@ -125,7 +166,8 @@ class PredictionsWriter:
         for row in rows:
             self.by_status[row[STATUS]] += 1
             if row[STATUS] == "ok":
-                self.by_digit[row[PREDICTED]] += 1
+                for digit in row[PREDICTED]:
+                    self.by_digit[digit] += 1
             elif len(self.failed_files) < self.failed_listed:
                 self.failed_files.append({"path": row[PATH], "error": row[ERROR]})
 
@@ -134,7 +176,7 @@ class PredictionsWriter:
         return sum(self.by_status.values())
 
 
-def previous_rows(csv_path: Path) -> Generator[Row, None, None]:
+def previous_rows(csv_path: Path, read: str = "digit") -> Generator[Row, None, None]:
     """Stream the rows of a predictions file written by :class:`PredictionsWriter`,
     checking columns, field counts, numbers, statuses and path order as they come.
 
@@ -144,7 +186,7 @@ def previous_rows(csv_path: Path) -> Generator[Row, None, None]:
     """
     try:
         with open(csv_path, newline="", **CSV_ENCODING) as handle:
-            yield from _checked_rows(csv.reader(handle))
+            yield from _checked_rows(csv.reader(handle), read)
     except (ValueError, csv.Error, OSError) as exc:  # UnicodeError is a ValueError
         raise PredictionsFileError(
             f"{csv_path} cannot be updated incrementally ({one_line(str(exc))}); "
@@ -166,21 +208,23 @@ def _unescaped(fields: list[str]) -> Row:
     return tuple(fields)
 
 
-def _checked_rows(lines: Iterator[list[str]]) -> Iterator[Row]:
+def _checked_rows(lines: Iterator[list[str]], read: str) -> Iterator[Row]:
     header = tuple(next(lines, ()))
-    if header != COLUMNS:
-        raise ValueError(f"its columns are {', '.join(header) or 'missing'}")
+    if header != columns_for(read):
+        other = "number" if read == "digit" else "digit"
+        made_by = f" (written with --read {other})" if header == columns_for(other) else ""
+        raise ValueError(f"its columns are {', '.join(header) or 'missing'}{made_by}")
     last_path = None
     for line_number, fields in enumerate(lines, start=2):
         row = _unescaped(fields)
-        _check_row(row, line_number, last_path)
+        _check_row(row, line_number, last_path, header)
         last_path = row[PATH]
         yield row
 
 
-def _check_row(row: Row, line_number: int, last_path: str | None) -> None:
-    if len(row) != len(COLUMNS):
-        raise ValueError(f"line {line_number} has {len(row)} fields, not {len(COLUMNS)}")
+def _check_row(row: Row, line_number: int, last_path: str | None, header: Row) -> None:
+    if len(row) != len(header):
+        raise ValueError(f"line {line_number} has {len(row)} fields, not {len(header)}")
     path = row[PATH]
     if last_path is not None and path <= last_path:
         raise ValueError(f"line {line_number}: rows are not in path order at {path!r}")
@@ -188,16 +232,21 @@ def _check_row(row: Row, line_number: int, last_path: str | None) -> None:
         raise ValueError(f"line {line_number}: size_bytes/mtime_ns are not whole numbers")
     if row[STATUS] not in STATUSES:
         raise ValueError(f"line {line_number}: status is {row[STATUS]!r}")
-    if row[STATUS] == "ok" and row[PREDICTED] not in DIGIT_LABELS:
-        raise ValueError(f"line {line_number}: predicted is {row[PREDICTED]!r}")
+    number = header == NUMBER_COLUMNS
+    predicted = row[PREDICTED]
+    readable = predicted.isascii() and predicted.isdigit() if number else predicted in DIGIT_LABELS
+    if row[STATUS] == "ok" and not readable:
+        raise ValueError(f"line {line_number}: predicted is {predicted!r}")
 
 
-def open_previous(csv_path: Path, retry_errors: bool = False) -> "PreviousRows":
+def open_previous(
+    csv_path: Path, retry_errors: bool = False, read: str = "digit"
+) -> "PreviousRows":
     """Check the whole previous file first, so a damaged one fails the run before any
     work is done, then stream it again for the merge."""
-    for _ in previous_rows(csv_path):
+    for _ in previous_rows(csv_path, read):
         pass
-    return PreviousRows(previous_rows(csv_path), retry_errors)
+    return PreviousRows(previous_rows(csv_path, read), retry_errors)
 
 
 class PreviousRows:

@@ -1,10 +1,14 @@
-"""Turning a picture of one handwritten digit into the 28×28 array MNIST would have made of it.
+"""Turning a picture of one handwritten digit (or of one number) into the 28×28 arrays MNIST
+would have made of it.
 
 ``open_image`` is the decoding step: it reads the raster formats of
 :data:`SUPPORTED_FORMATS` (by content, not by name), one picture per file, of a shape that
 can hold a digit. ``normalise_digit`` is the pure picture -> (28, 28) float32 step (the
-recipe's steps are in ``digitflow.reading.recipe``), and ``read_digit`` chains the two. Every
-failure a user can act on is an ``ImageError`` whose one-line message names the file.
+recipe's steps are in ``digitflow.reading.recipe``), and ``read_digit`` chains the two;
+``normalise_number`` and ``read_number`` do the same for a row of digits (split by
+``digitflow.reading.segment``). Every failure a user can act on is an ``ImageError`` (or a
+``segment.Rejected``, for a picture that is not what the read mode expects) whose one-line
+message names the file.
 """
 
 import struct
@@ -17,7 +21,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitflow.errors import DigitflowError, one_line
 from digitflow.reading.paper import Polarity
-from digitflow.reading.recipe import Reading, read_picture
+from digitflow.reading.recipe import Reading, analyse, ink_mask, read_picture
+from digitflow.reading.segment import (
+    Classify,
+    Ink,
+    Segmentation,
+    SeveralDigits,
+    digits_side_by_side,
+    segment_number,
+)
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 """What Pillow's decoders raise on damaged data (it has no common base class for them)."""
@@ -103,6 +115,9 @@ def read_image(image: Image.Image, polarity: Polarity = "auto") -> Reading:
     reading = read_picture(image, polarity)
     if reading.digit is None:
         raise EmptyImage("no ink found: the picture looks blank")
+    count = digits_side_by_side(reading.groups.masses, reading.groups.boxes)
+    if count > 1:
+        raise SeveralDigits(f"{count} digits side by side: use --read number")
     return reading
 
 
@@ -111,6 +126,31 @@ def read_file(path: Path, polarity: Polarity = "auto") -> tuple[Image.Image, Rea
     image = open_image(path)
     try:
         return image, read_image(image, polarity)
+    except EmptyImage as error:
+        raise EmptyImage(f"{path}: {error}") from None
+
+
+def normalise_number(
+    image: Image.Image, classify: Classify, polarity: Polarity = "auto", max_digits: int = 12
+) -> Segmentation:
+    """The digits of the one number written in a picture, left to right, each normalised as
+    ``normalise_digit`` does and read by ``classify``. Raises EmptyImage when there is no
+    digit-like mark, TooManyMarks or SeveralLines when it is not one number."""
+    picture = analyse(image, polarity, by_short_side=True)
+    mask = ink_mask(picture)
+    number = segment_number(Ink(picture, mask), classify, max_digits) if mask is not None else None
+    if number is None:
+        raise EmptyImage("no digit-like marks found: the picture looks blank")
+    return number
+
+
+def read_number(
+    path: Path, classify: Classify, polarity: Polarity = "auto", max_digits: int = 12
+) -> Segmentation:
+    """``normalise_number(open_image(path), ...)``; messages name the file."""
+    image = open_image(path)
+    try:
+        return normalise_number(image, classify, polarity, max_digits)
     except EmptyImage as error:
         raise EmptyImage(f"{path}: {error}") from None
 

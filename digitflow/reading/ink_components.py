@@ -39,15 +39,44 @@ def ink_groups(signal: np.ndarray, mask: np.ndarray) -> InkGroups | None:
     if rows.size == 0:
         return None
     labels = _label_runs(rows.tolist(), starts.tolist(), ends.tolist())
-    width = mask.shape[1]
-    bounds = np.stack([rows * width + starts, rows * width + ends], axis=1).ravel()
-    run_mass = np.add.reduceat(np.append(signal.ravel(), 0), bounds)[::2]  # sum of each run
-    mass = np.bincount(labels, weights=run_mass)
+    mass = _component_mass(signal, labels, rows, starts, ends)
     boxes = _boxes(labels, rows, starts, ends)
     kept = _digit_labels(mass, boxes)
     runs_kept = kept[labels]
     digit = _paint(mask.shape, rows[runs_kept], starts[runs_kept], ends[runs_kept])
     return InkGroups(mass, boxes, kept, digit)
+
+
+@dataclass(frozen=True)
+class Components:
+    """Every 8-connected component of an ink mask (a number's marks)."""
+
+    labels: np.ndarray
+    """(h, w) int32: each pixel's component, -1 off the ink."""
+    mass: np.ndarray
+    """(n,) float: the ink signal summed over each component."""
+    boxes: np.ndarray
+    """(n, 4) int: top, bottom, left, right of each component (ends exclusive)."""
+
+
+def components(signal: np.ndarray, mask: np.ndarray) -> Components:
+    """Every component of ``mask``, weighed by the sum of ``signal`` over its pixels."""
+    rows, starts, ends = _runs(mask)
+    labels_image = np.full(mask.shape, -1, dtype=np.int32)
+    if rows.size == 0:
+        return Components(labels_image, np.zeros(0), np.zeros((0, 4), dtype=int))
+    labels = _label_runs(rows.tolist(), starts.tolist(), ends.tolist())
+    for row, start, end, label in zip(rows, starts, ends, labels, strict=True):
+        labels_image[row, start:end] = label
+    mass = _component_mass(signal, labels, rows, starts, ends)
+    return Components(labels_image, mass, _boxes(labels, rows, starts, ends))
+
+
+def _component_mass(signal, labels, rows, starts, ends) -> np.ndarray:
+    width = signal.shape[1]
+    bounds = np.stack([rows * width + starts, rows * width + ends], axis=1).ravel()
+    run_mass = np.add.reduceat(np.append(signal.ravel(), 0), bounds)[::2]  # sum of each run
+    return np.bincount(labels, weights=run_mass)
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

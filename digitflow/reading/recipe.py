@@ -138,28 +138,44 @@ def _digit_groups(picture: Picture, least: float) -> InkGroups | None:
     if levels is None:
         return None
     groups = ink_groups(picture.signal, picture.signal > MASK_FRACTION * levels[1])
-    return None if groups is None or _is_speck(groups.digit) else groups
+    return None if groups is None or is_speck(groups.digit) else groups
 
 
-def analyse(image: Image.Image, polarity: Polarity = "auto") -> Picture:
+def analyse(
+    image: Image.Image, polarity: Polarity = "auto", by_short_side: bool = False
+) -> Picture:
     """Steps 1-3: the picture as grey, cut to its sheet if it lies on a desk (chalk has no
-    light sheet), shrunk for analysis, its paper modelled."""
+    light sheet), shrunk for analysis, its paper modelled. ``by_short_side``: a picture more
+    than twice as wide as tall (or tall as wide) is shrunk as if its long side were twice its
+    short side, so a number written across it keeps about as many pixels per digit as a lone
+    digit does; other pictures are analysed exactly as a lone digit's."""
     gray = grayscale_array(image)  # 1
-    scale = _analysis_factor(gray.shape)
+    scale = _analysis_factor(gray.shape, by_short_side)
     small = _reduced(gray, scale)
     sheet = find_sheet(small) if polarity != "light-on-dark" else None  # 2
     if sheet is not None:
         top, bottom, left, right = sheet = tuple(edge * scale for edge in sheet)
         gray = gray[top:bottom, left:right]
-        scale = _analysis_factor(gray.shape)
+        scale = _analysis_factor(gray.shape, by_short_side)
         small = _reduced(gray, scale)
     paper = read_paper(small, polarity)  # 3
     return Picture(gray, small, scale, sheet, paper, paper.ink_signal(small))
 
 
-def digit_from_group(picture: Picture, group: np.ndarray) -> np.ndarray | None:
+def ink_mask(picture: Picture) -> np.ndarray | None:
+    """(h, w) bool on ``picture.small``: the pixels that are ink; None when nothing stands
+    out from the paper (a number's marks are found on it)."""
+    least = max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
+    levels = scan.ink_levels(picture.signal, least)
+    return None if levels is None else picture.signal > MASK_FRACTION * levels[1]
+
+
+def digit_from_group(
+    picture: Picture, group: np.ndarray, others: np.ndarray | None = None
+) -> np.ndarray | None:
     """Steps 6-9 on one group of ink, a (h, w) mask on ``picture.small``: the (28, 28)
-    float32 MNIST digit it makes, read as a single digit is; None when nothing is left."""
+    float32 MNIST digit it makes, read as a single digit is; None when nothing is left.
+    ``others`` (same shape) is ink that must stay out of it: the neighbours it was cut from."""
     # 6. The group's region, at most CROP_SIDE_PX long, graded like a scan: paper 0, cores 1.
     top, bottom, left, right = bounds(group, margin=1)
     height, width = picture.gray.shape
@@ -172,20 +188,22 @@ def digit_from_group(picture: Picture, group: np.ndarray) -> np.ndarray | None:
     )
     crop = scan.crop(picture.gray, region, scan.CROP_SIDE_PX)
     signal = picture.paper.ink_signal(crop, region, scale)
-    digit = scan.within(dilated(group), region, scale, crop.shape)
+    grown = dilated(group) if others is None else dilated(group) & ~others
+    digit = scan.within(grown, region, scale, crop.shape)
     if picture.printed is not None:
         digit &= ~scan.within(picture.printed, region, scale, crop.shape)
     ink = scan.graded(signal, digit)
-    if ink is None:
+    if ink is None or not (ink > BILEVEL_CUT).any():
         return None
     ink = mnist_stroke_width(ink)  # 7
     top, bottom, left, right = bounds(ink > BILEVEL_CUT)
     return centred_in_frame(fit_box(ink[top:bottom, left:right]))  # 8, 9
 
 
-def _analysis_factor(shape: tuple[int, int]) -> int:
+def _analysis_factor(shape: tuple[int, int], by_short_side: bool = False) -> int:
     """Whole factor a picture is shrunk by for analysis (px of the picture per px)."""
-    return min(-(-max(shape) // ANALYSIS_SIDE_PX), MAX_ANALYSIS_FACTOR)
+    side = min(max(shape), 2 * min(shape)) if by_short_side else max(shape)
+    return min(-(-side // ANALYSIS_SIDE_PX), MAX_ANALYSIS_FACTOR)
 
 
 def _reduced(gray: np.ndarray, factor: int) -> np.ndarray:
@@ -195,6 +213,7 @@ def _reduced(gray: np.ndarray, factor: int) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).reduce(factor))
 
 
-def _is_speck(mask: np.ndarray) -> bool:
+def is_speck(mask: np.ndarray) -> bool:
+    """Is the ink under ``mask`` too small in the picture to be a digit?"""
     top, bottom, left, right = bounds(mask)
     return max(bottom - top, right - left) < MIN_DIGIT_FRACTION * max(mask.shape)

@@ -41,6 +41,7 @@ class PhotoStyle:
     """Ranges a photo's look is drawn from (fractions are of the canvas or of full scale)."""
 
     canvas_px: tuple[int, int] = (40, 400)
+    aspect: float | None = None  # canvas width over height (None: 0.75-1.33, either way)
     height_fraction: tuple[float, float] = (0.2, 0.8)
     max_rotation_deg: float = 15.0
     max_blur_strokes: float = 0.25  # Gaussian radius, in stroke widths (~1/10 digit height)
@@ -65,11 +66,11 @@ def make_photo(ink: np.ndarray, rng: np.random.Generator, **options) -> Image.Im
     """An RGB (RGBA if ``transparent=True``) photo of the digit in ``ink`` (h, w), uint8 or
     float, ink high. ``options`` override ``PhotoStyle`` fields."""
     style = PhotoStyle(**options)
-    shape = _canvas_shape(style.canvas_px, rng)
+    shape = _canvas_shape(style.canvas_px, style.aspect, rng)
     top, bottom, left, right = _sheet(shape, style.desk_margin, rng)
     coverage = np.zeros(shape, dtype=np.float32)  # (h, w) in [0, 1]
     sheet_shape = (bottom - top, right - left)
-    coverage[top:bottom, left:right] = _placed_ink(_as_unit(ink), sheet_shape, style, rng)
+    coverage[top:bottom, left:right] = _placed_ink(as_unit(ink), sheet_shape, style, rng)
     paper_rgb, ink_rgb = _colours(style.light_on_dark, rng)
     light = _lighting(shape, style.max_lighting, rng)[..., None]  # (h, w, 1)
     if style.transparent:
@@ -164,15 +165,20 @@ def write_photo(
     return path
 
 
-def _as_unit(ink: np.ndarray) -> np.ndarray:
+def as_unit(ink: np.ndarray) -> np.ndarray:
+    """Ink as float32 in [0, 1] (uint8 scaled by 255)."""
     ink = np.asarray(ink)
     scale = 255.0 if ink.dtype == np.uint8 else 1.0
     return np.clip(ink.astype(np.float32) / scale, 0, 1)
 
 
-def _canvas_shape(canvas_px: tuple[int, int], rng: np.random.Generator) -> tuple[int, int]:
+def _canvas_shape(
+    canvas_px: tuple[int, int], aspect: float | None, rng: np.random.Generator
+) -> tuple[int, int]:
     low, high = canvas_px
     side = int(rng.integers(low, high + 1))
+    if aspect is not None:  # a number's wide canvas: ``side`` is its height
+        return side, max(1, round(side * aspect))
     other = int(np.clip(round(side * rng.uniform(0.75, 1.33)), low, high))
     return (side, other) if rng.random() < 0.5 else (other, side)
 

@@ -22,6 +22,7 @@ from digitflow.reading.images import (
     open_image,
     read_digit,
 )
+from digitflow.reading.segment import SeveralDigits
 from digitflow.synthetic.photos import ORIENTATION_TAG, draw_digit
 
 
@@ -189,7 +190,7 @@ def test_an_mnist_digit_is_its_own_normal_form():
 def test_any_picture_gives_a_digit_or_empty_image(pixels_u8):
     try:
         digit = normalise_digit(Image.fromarray(pixels_u8))
-    except EmptyImage:
+    except (EmptyImage, SeveralDigits):  # noise may look like several marks side by side
         return
     assert digit.shape == (28, 28) and digit.dtype == np.float32
     assert digit.min() >= 0.0 and digit.max() <= 1.0

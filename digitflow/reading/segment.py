@@ -1,0 +1,362 @@
+"""Splitting the ink of one written number into its digits, ordered left to right.
+
+1. Marks: the ink's 8-connected components (``ink_components``), specks dropped.
+2. Digit-like marks are nearly as tall as the number's typical mark. Each other mark (a 5's
+   flag, the short stroke of a 4 written in two strokes, a piece of a broken stroke) joins the
+   digit it overlaps horizontally, else the nearest one; when two digits are about as near,
+   the one the network reads better with it.
+3. One row only: a digit-like mark wholly below another means a second line of writing.
+4. A digit wider than a digit usually is may be touching neighbours. It is cut at the columns
+   that hold the least ink (the minima of its vertical projection), and a cut is kept when the
+   network reads the pieces better than the whole ("segmentation by recognition"); the pieces
+   are tried again, so three touching digits come apart too.
+
+Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
+each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitflow.errors import DigitflowError
+from digitflow.reading.ink_components import Components, components
+from digitflow.reading.recipe import Picture, digit_from_group, is_speck
+
+Classify = Callable[[np.ndarray], np.ndarray]
+"""(k, 28, 28) float32 digits -> (k, 10) float32 probabilities."""
+
+SIDE_BY_SIDE_GAP = 0.1
+"""Digit mode: digit-like marks this share of the row's height apart are separate digits
+(a digit's own broken strokes leave smaller gaps)."""
+SPECK_FRACTION = 0.04
+"""Marks lighter than this share of the heaviest one are dirt, not writing."""
+DIGIT_HEIGHT = 0.65
+"""A mark at least this share of the row's height is a digit (or most of one) ..."""
+ROW_HEIGHT_SHARE = 0.75
+"""... where the row's height is the median height of the marks at least this share of the
+tallest one (a lone flag or dot does not lower it)."""
+NEAR_TIE = 2.0
+"""A mark between two digits, no more than this many times nearer one than the other, joins
+the one the network reads better with it."""
+SPLIT_WIDTH = 1.1
+"""Marks wider than this share of the row's height are tried for cuts, and so are the
+pieces cut from them wider than ``SPLIT_ASPECT`` of their own height ..."""
+SPLIT_ASPECT = 1.0
+WIDE_ASPECT = 1.0
+"""... and a reading wider than that is penalised ..."""
+WIDE_PENALTY = 8.0
+"""... by this much log-probability per height of extra width: 90 % of MNIST's test digits
+are at most as wide as tall, 99 % at most 1.43 times, and two touching digits nearly always
+are wider."""
+ROW_WIDE = 1.2
+"""A reading wider than this share of the row's height is penalised ..."""
+ROW_WIDE_PENALTY = 15.0
+"""... by this much log-probability per row height of extra width."""
+SLIVER = 0.25
+"""A piece narrower than this share of the row's height is a 1 ..."""
+SLIVER_PENALTY = 6.0
+"""... or costs this much log-probability."""
+CUT_COST = 2.0
+"""Log-probability a cut costs per stroke it crosses: the pieces must read this much better
+than the whole (the network reads half a digit confidently more often than not), and cutting
+through a digit crosses more strokes than cutting where two digits touch."""
+MERGE_MARGIN = 0.5
+"""Two close marks become one digit when that reads this much log-probability better."""
+MIN_PIECE = 0.12
+"""A cut leaves at least this share of the row's height on each side (a 1 is this thin)."""
+CUT_CANDIDATES = 6
+"""Projection minima tried per digit."""
+MAX_CUT_DEPTH = 4
+"""Cuts within cuts: up to this many touching digits in one group come apart."""
+
+
+class Rejected(DigitflowError):
+    """The picture is not what the read mode expects (the message says why)."""
+
+
+class TooManyMarks(Rejected):
+    """More separate marks than ``predict_folder.max_digits``."""
+
+
+class SeveralLines(Rejected):
+    """Marks in more than one row of writing."""
+
+
+class SeveralDigits(Rejected):
+    """Digit mode, and the picture holds several digits side by side."""
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A number read digit by digit, left to right."""
+
+    digits_kx28x28: np.ndarray
+    """(k, 28, 28) float32: each digit as the network saw it."""
+    probs_kx10: np.ndarray
+    """(k, 10) float32: the network's probabilities for each digit."""
+    masks: list[np.ndarray]
+    """Each digit's ink on the analysis copy, (h, w) bool."""
+    cuts: list[tuple[int, int, int]]
+    """(column, top, bottom) in analysis px of each cut through touching ink."""
+
+
+@dataclass(frozen=True)
+class Ink:
+    """A picture analysed (``recipe.analyse``) and its ink (``recipe.ink_mask``)."""
+
+    picture: Picture
+    mask: np.ndarray
+    """(h, w) bool on ``picture.small``."""
+
+
+@dataclass(frozen=True)
+class _Marks:
+    found: Components
+    digits: list[list[int]]
+    """Component labels of each digit-like mark with the marks that joined it, left to right."""
+    minor: list[int]
+    row_height: float
+
+
+def digits_side_by_side(masses: np.ndarray, boxes_nx4: np.ndarray) -> int:
+    """How many digit-like marks stand side by side, from the ink's components (their masses
+    and boxes, as ``ink_components.ink_groups`` finds them), by shape alone: touching digits
+    count as one, and so do marks closer than SIDE_BY_SIDE_GAP."""
+    marks = _marks(masses, boxes_nx4)
+    if marks is None:
+        return 0
+    digits, _, row_height = marks
+    boxes = boxes_nx4[digits]  # left to right
+    gaps = boxes[1:, 2] - np.maximum.accumulate(boxes[:-1, 3])
+    return 1 + int((gaps >= SIDE_BY_SIDE_GAP * row_height).sum())
+
+
+def segment_number(ink: Ink, classify: Classify, max_digits: int) -> Segmentation | None:
+    """The digits of the number written in ``ink``; None when it holds no digit-like mark.
+    Raises TooManyMarks or SeveralLines."""
+    marks = _digit_marks(ink)
+    if marks is None:
+        return None
+    if len(marks.digits) > max_digits:
+        raise TooManyMarks(
+            f"{len(marks.digits)} marks, more than predict_folder.max_digits={max_digits}"
+        )
+    _check_one_row(marks.found.boxes[[group[0] for group in marks.digits]])
+    labels = marks.found.labels
+    groups = [list(group) for group in marks.digits]
+    for minor in marks.minor:
+        _join(ink, classify, groups, minor, marks.found)
+    groups = _merge_close(ink, classify, groups, marks)
+    masks, cuts = [], []
+    for group in groups:
+        pieces, group_cuts = _cut(ink, classify, np.isin(labels, group), marks.row_height, 0)
+        masks += pieces
+        cuts += group_cuts
+    if len(masks) > max_digits:
+        raise TooManyMarks(f"{len(masks)} digits, more than predict_folder.max_digits={max_digits}")
+    digits, probs = _read(ink, classify, masks)
+    kept = [i for i, digit in enumerate(digits) if digit is not None]
+    if not kept:
+        return None
+    return Segmentation(
+        np.stack([digits[i] for i in kept]), probs[kept], [masks[i] for i in kept], cuts
+    )
+
+
+def _digit_marks(ink: Ink) -> _Marks | None:
+    """The marks (steps 1 and 2 without recognition), or None when there are none."""
+    found = components(ink.picture.signal, ink.mask)
+    marks = _marks(found.mass, found.boxes)
+    if marks is None or is_speck(found.labels >= 0):
+        return None
+    digits, minor, row_height = marks
+    return _Marks(found, [[i] for i in digits], minor, row_height)
+
+
+def _marks(masses: np.ndarray, boxes_nx4: np.ndarray) -> tuple[list[int], list[int], float] | None:
+    """The digit-like marks left to right, the other marks heaviest first (specks dropped),
+    and the row's height; None when there is no ink."""
+    if masses.size == 0:
+        return None
+    marks = np.flatnonzero(masses >= SPECK_FRACTION * masses.max())
+    heights = boxes_nx4[marks, 1] - boxes_nx4[marks, 0]
+    row_height = float(np.median(heights[heights >= ROW_HEIGHT_SHARE * heights.max()]))
+    tall = heights >= DIGIT_HEIGHT * row_height
+    digits = marks[tall][np.argsort(boxes_nx4[marks[tall], 2] + boxes_nx4[marks[tall], 3])]
+    minor = marks[~tall][np.argsort(-masses[marks[~tall]], kind="stable")]
+    return [int(i) for i in digits], [int(i) for i in minor], row_height
+
+
+def _check_one_row(boxes_nx4: np.ndarray) -> None:
+    """SeveralLines when a digit-like mark lies wholly below another: no row of pixels
+    crosses both, which a baseline's wobble within one line never does."""
+    tops, bottoms = boxes_nx4[:, 0], boxes_nx4[:, 1]
+    below = tops[:, None] >= bottoms[None, :]  # [i, j]: mark i wholly below mark j
+    if below.any():
+        raise SeveralLines(
+            "marks in several rows (one wholly below another): only one line is read"
+        )
+
+
+def _join(
+    ink: Ink, classify: Classify, groups: list[list[int]], minor: int, found: Components
+) -> None:
+    """Add the mark ``minor`` to the group it belongs with (step 2)."""
+    _, _, left, right = found.boxes[minor]
+    spans = [_span(found.boxes[group]) for group in groups]
+    overlap = np.array([min(right, end) - max(left, start) for start, end in spans], dtype=float)
+    distance = np.maximum(-overlap, 0.0)
+    if (overlap > 0).sum() == 1:
+        groups[int(np.argmax(overlap))].append(minor)
+        return
+    if (overlap > 0).sum() > 1:  # a mark bridging two digits: the two it overlaps most
+        candidates = np.argsort(-overlap, kind="stable")[:2]
+    else:
+        candidates = np.argsort(distance, kind="stable")[:2]
+        if len(candidates) == 1 or distance[candidates[1]] > NEAR_TIE * distance[candidates[0]]:
+            groups[int(candidates[0])].append(minor)
+            return
+    a, b = (int(i) for i in sorted(candidates))
+    labels = found.labels
+    masks = [np.isin(labels, group) for group in (groups[a], groups[b])]
+    mark = labels == minor
+    options = [masks[0] | mark, masks[1], masks[0], masks[1] | mark]
+    _, probs = _read(ink, classify, options)
+    score = np.log(np.maximum(probs.max(axis=1), 1e-6))
+    groups[a if score[0] + score[1] >= score[2] + score[3] else b].append(minor)
+
+
+def _merge_close(
+    ink: Ink, classify: Classify, groups: list[list[int]], marks: _Marks
+) -> list[list[int]]:
+    """Neighbours closer than SIDE_BY_SIDE_GAP row heights become one digit when the network
+    reads them clearly better together (a 4 written in two strokes that do not meet)."""
+    labels, row_height = marks.found.labels, marks.row_height
+    merged = [groups[0]]
+    for group in groups[1:]:
+        previous = merged[-1]
+        gap = _span(marks.found.boxes[group])[0] - _span(marks.found.boxes[previous])[1]
+        if gap >= SIDE_BY_SIDE_GAP * row_height:
+            merged.append(group)
+            continue
+        options = [np.isin(labels, previous + group), np.isin(labels, previous)]
+        options.append(np.isin(labels, group))
+        _, probs = _read(ink, classify, options)
+        score = _scores(options, probs, row_height)
+        if score[0] > score[1] + score[2] + MERGE_MARGIN:
+            merged[-1] = previous + group
+        else:
+            merged.append(group)
+    return merged
+
+
+def _scores(masks: list[np.ndarray], probs_kx10: np.ndarray, row_height: float) -> np.ndarray:
+    """Log-score of each mask as one digit: the network's confidence and the shape prior."""
+    labels = probs_kx10.argmax(axis=1)
+    priors = [
+        _shape_prior(mask, row_height, label) for mask, label in zip(masks, labels, strict=True)
+    ]
+    return np.log(np.maximum(probs_kx10.max(axis=1), 1e-6)) + priors
+
+
+def _span(boxes_nx4: np.ndarray) -> tuple[int, int]:
+    return int(boxes_nx4[:, 2].min()), int(boxes_nx4[:, 3].max())
+
+
+def _cut(
+    ink: Ink, classify: Classify, mask: np.ndarray, row_height: float, depth: int
+) -> tuple[list[np.ndarray], list[tuple[int, int, int]]]:
+    """The digits in ``mask``, left to right, and the cuts made (step 4)."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    left, right = int(columns[0]), int(columns[-1]) + 1
+    wide = right - left >= SPLIT_WIDTH * row_height or (depth and _aspect(mask) >= SPLIT_ASPECT)
+    if not wide or depth >= MAX_CUT_DEPTH:
+        return [mask], []
+    candidates = _cut_candidates(mask[:, left:right], row_height)
+    if not candidates:
+        return [mask], []
+    options = [[mask]]
+    for column in candidates:
+        keep_left = np.zeros(mask.shape[1], dtype=bool)
+        keep_left[: left + column] = True
+        options.append([mask & keep_left, mask & ~keep_left])
+    flat = [piece for option in options for piece in option]
+    _, probs = _read(ink, classify, flat)
+    piece_scores = _scores(flat, probs, row_height)
+    scores = [piece_scores[0]]
+    for i, column in enumerate(candidates):
+        strokes = _strokes_crossed(mask[:, left + column - 1 : left + column + 1])
+        scores.append(piece_scores[1 + 2 * i : 3 + 2 * i].sum() - CUT_COST * strokes)
+    best = int(np.argmax(scores))
+    if best == 0:
+        return [mask], []
+    column = left + candidates[best - 1]
+    rows = np.flatnonzero(mask.any(axis=1))
+    cuts = [(column, int(rows[0]), int(rows[-1]) + 1)]
+    pieces = []
+    for piece in options[best]:
+        more_pieces, more_cuts = _cut(ink, classify, piece, row_height, depth + 1)
+        pieces += more_pieces
+        cuts += more_cuts
+    return pieces, cuts
+
+
+def _strokes_crossed(columns_hx2: np.ndarray) -> int:
+    """Strokes a cut between two columns crosses: the runs of ink along the pair."""
+    along = columns_hx2.any(axis=1).astype(np.int8)
+    return max(1, int((np.diff(along, prepend=0) == 1).sum()))
+
+
+def _cut_candidates(mask: np.ndarray, row_height: float) -> list[int]:
+    """Columns (within ``mask``'s own columns) to try cutting left of: the local minima of
+    the ink per column, least ink first, at least MIN_PIECE row heights from either side."""
+    ink_per_column = mask.sum(axis=0).astype(float)
+    margin = max(1, int(np.ceil(MIN_PIECE * row_height)))
+    inner = np.arange(margin, mask.shape[1] - margin + 1)
+    if inner.size == 0:
+        return []
+    padded = np.concatenate([[np.inf], ink_per_column, [np.inf]])
+    # A cut left of column c runs between c - 1 and c: score it by the lesser of the two.
+    between = np.minimum(padded[inner], padded[inner + 1])
+    is_minimum = (between <= np.minimum(padded[inner - 1], padded[inner + 2])) | (between == 0)
+    ranked = inner[is_minimum][np.argsort(between[is_minimum], kind="stable")]
+    return [int(c) for c in ranked[:CUT_CANDIDATES]]
+
+
+def _aspect(mask: np.ndarray) -> float:
+    """Width over height of a mask's box (0 when empty)."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if columns.size == 0:
+        return 0.0
+    return (columns[-1] + 1 - columns[0]) / (rows[-1] + 1 - rows[0])
+
+
+def _shape_prior(mask: np.ndarray, row_height: float, label: int) -> float:
+    """Log-odds, from its shape alone, that ``mask`` is one digit read as ``label``."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    if columns.size == 0:
+        return -np.inf
+    if label != 1 and (columns[-1] + 1 - columns[0]) < SLIVER * row_height:
+        return -SLIVER_PENALTY
+    width = (columns[-1] + 1 - columns[0]) / row_height
+    return -WIDE_PENALTY * max(0.0, _aspect(mask) - WIDE_ASPECT) - ROW_WIDE_PENALTY * max(
+        0.0, width - ROW_WIDE
+    )
+
+
+def _read(
+    ink: Ink, classify: Classify, masks: list[np.ndarray]
+) -> tuple[list[np.ndarray | None], np.ndarray]:
+    """Each mask's digit (None when nothing is left of it) and the network's probabilities
+    for it, (k, 10) (zeros for the None ones). Other ink is kept out of each digit."""
+    digits = [
+        digit_from_group(ink.picture, mask, ink.mask & ~mask) if mask.any() else None
+        for mask in masks
+    ]
+    probs = np.zeros((len(masks), 10), dtype=np.float32)
+    present = [i for i, digit in enumerate(digits) if digit is not None]
+    if present:
+        probs[present] = classify(np.stack([digits[i] for i in present]))
+    return digits, probs

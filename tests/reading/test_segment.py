@@ -1,0 +1,158 @@
+"""Reading a number: its ink split into digits, left to right (digitflow.reading.segment).
+
+The network here is a template matcher over the very drawings the numbers are made of, so a
+digit cut out right reads with near certainty and a wrong cut does not.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image, ImageDraw
+
+from digitflow.reading.images import EmptyImage, normalise_digit, normalise_number
+from digitflow.reading.segment import Rejected, SeveralDigits, SeveralLines, TooManyMarks
+from digitflow.synthetic.numbers import number_ink
+from digitflow.synthetic.photos import draw_digit
+
+PAPER, INK = 0.9, 0.1
+SIZE_PX = 112
+
+
+def drawn(label: int) -> np.ndarray:
+    return draw_digit(label, np.random.default_rng(label), SIZE_PX)
+
+
+def wide(label: int) -> np.ndarray:
+    """A drawn digit half as wide again: touching pairs of narrow digits are no wider than
+    one wide digit, and nothing but the network could tell them apart."""
+    glyph = Image.fromarray(drawn(label))
+    return np.asarray(glyph.resize((SIZE_PX * 3 // 2, SIZE_PX), Image.Resampling.BILINEAR))
+
+
+def strokes(lines: list[list[tuple[float, float]]]) -> np.ndarray:
+    """Ink (SIZE_PX, SIZE_PX) of pen strokes given in a 0..1 box."""
+    canvas = Image.new("L", (SIZE_PX, SIZE_PX), 0)
+    pen = ImageDraw.Draw(canvas)
+    for line in lines:
+        pen.line([(x * SIZE_PX, y * SIZE_PX) for x, y in line], fill=255, width=9, joint="curve")
+    return np.asarray(canvas, dtype=np.float32) / 255
+
+
+def bowl(steps: int = 24) -> list[tuple[float, float]]:
+    t = np.radians(np.linspace(-140, 150, steps))
+    return list(zip(0.5 + 0.29 * np.cos(t), 0.66 + 0.28 * np.sin(t), strict=True))
+
+
+TWO_STROKE_FOUR = strokes([[(0.3, 0.1), (0.18, 0.55), (0.56, 0.55)], [(0.68, 0.08), (0.66, 0.95)]])
+"""A 4 whose strokes do not meet: a short ∟ beside a tall bar."""
+FIVE_DETACHED_FLAG = strokes([[(0.38, 0.06), (0.82, 0.06)], [(0.3, 0.16), (0.27, 0.45), *bowl()]])
+"""A 5 whose flag was written apart from its body."""
+
+
+def page(ink: np.ndarray, margin: int = 30) -> Image.Image:
+    """Dark ink on light paper, ``margin`` px of paper around it."""
+    coverage = np.pad(ink, margin)
+    return Image.fromarray(np.round((PAPER + (INK - PAPER) * coverage) * 255).astype(np.uint8))
+
+
+def number(glyphs: list[np.ndarray], spacing: str = "separated", jitter: float = 0.0):
+    rng = np.random.default_rng(0)
+    return page(number_ink(glyphs, rng, spacing, baseline_jitter=jitter, size_range=(1, 1)))
+
+
+class Templates:
+    """Probabilities from the distance to each label's own drawing, normalised alone."""
+
+    def __init__(self, glyphs: dict[int, np.ndarray]):
+        self.labels = sorted(glyphs)
+        self.templates = np.stack([normalise_digit(number([glyphs[k]])) for k in self.labels])
+
+    def __call__(self, digits_kx28x28: np.ndarray) -> np.ndarray:
+        distance = ((digits_kx28x28[:, None] - self.templates[None]) ** 2).sum(axis=(2, 3))
+        logits = -distance / 2.0
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        out = np.full((len(digits_kx28x28), 10), 1e-6, dtype=np.float32)
+        out[:, self.labels] = probs
+        return out
+
+
+DRAWN = Templates({label: drawn(label) for label in range(10)})
+WIDE = Templates({label: wide(label) for label in range(10)})
+
+
+def read(picture: Image.Image, classify=DRAWN, max_digits: int = 12) -> str:
+    number_read = normalise_number(picture, classify, max_digits=max_digits)
+    return "".join(str(d) for d in number_read.probs_kx10.argmax(axis=1))
+
+
+@pytest.mark.parametrize("digits", ["2026", "0420", "7", "31415"])
+def test_separated_digits_are_read_left_to_right_leading_zeros_kept(digits):
+    assert read(number([drawn(int(d)) for d in digits])) == digits
+
+
+def test_a_two_stroke_four_and_a_five_with_a_detached_flag_are_each_kept_whole():
+    classify = Templates({4: TWO_STROKE_FOUR, 5: FIVE_DETACHED_FLAG, 1: drawn(1)})
+    picture = number([TWO_STROKE_FOUR, drawn(1), FIVE_DETACHED_FLAG])
+    assert len(normalise_number(picture, classify).masks) == 3
+    assert read(picture, classify) == "415"
+
+
+@pytest.mark.parametrize("digits", ["65", "20", "507"])
+def test_touching_neighbours_are_cut_between_the_digits(digits):
+    picture = number([wide(int(d)) for d in digits], spacing="touching")
+    number_read = normalise_number(picture, WIDE)
+    assert number_read.cuts, "the digits were not touching"
+    assert read(picture, WIDE) == digits
+
+
+def test_left_to_right_order_holds_with_a_wobbly_baseline():
+    assert read(number([drawn(d) for d in (9, 1, 8, 2, 7)], jitter=0.2)) == "91827"
+
+
+def test_more_marks_than_max_digits_are_rejected():
+    with pytest.raises(TooManyMarks, match="4 marks, more than predict_folder.max_digits=3"):
+        read(number([drawn(d) for d in (1, 2, 3, 4)]), max_digits=3)
+
+
+def test_two_lines_of_writing_are_rejected():
+    line = number_ink([drawn(1), drawn(2)], np.random.default_rng(0), size_range=(1, 1))
+    gap = np.zeros((SIZE_PX // 3, line.shape[1]), np.float32)
+    with pytest.raises(SeveralLines, match="several rows"):
+        read(page(np.vstack([line, gap, line])))
+
+
+def test_a_blank_page_has_no_number():
+    with pytest.raises(EmptyImage, match="no digit-like marks"):
+        read(page(np.zeros((SIZE_PX, SIZE_PX * 3), np.float32)))
+
+
+def test_digit_mode_rejects_digits_side_by_side():
+    with pytest.raises(SeveralDigits, match="2 digits side by side: use --read number"):
+        normalise_digit(number([drawn(6), drawn(9)], spacing="generous"))
+
+
+def test_digit_mode_keeps_a_two_stroke_four_and_a_detached_flag_as_one_digit():
+    for glyph in (TWO_STROKE_FOUR, FIVE_DETACHED_FLAG):
+        assert normalise_digit(number([glyph])).shape == (28, 28)
+
+
+def test_one_digit_reads_the_same_in_number_mode_as_in_digit_mode():
+    picture = number([drawn(3)])
+    alone = normalise_number(picture, DRAWN).digits_kx28x28
+    assert alone.shape == (1, 28, 28)
+    np.testing.assert_allclose(alone[0], normalise_digit(picture), atol=0.05)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 120))))
+def test_any_picture_gives_a_number_or_a_reason(pixels_u8):
+    try:
+        number_read = normalise_number(Image.fromarray(pixels_u8), DRAWN, max_digits=12)
+    except (EmptyImage, Rejected):
+        return
+    k = len(number_read.masks)
+    assert 1 <= k <= 12 and number_read.digits_kx28x28.shape == (k, 28, 28)
+    assert number_read.probs_kx10.shape == (k, 10)
