@@ -8,14 +8,18 @@ import typer
 from digitflow.atomic import write_bytes_atomic, write_json_atomic
 from digitflow.console import note, reports_errors
 from digitflow.dataset.prepare import load_prepared
+from digitflow.evaluation.calibration import confidence_and_correct, reliability_bins
 from digitflow.evaluation.metrics import (
+    confidence_scores,
     confusion_records,
     metrics_for_split,
     per_class_records,
     predicted_classes,
 )
 from digitflow.evaluation.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
-from digitflow.network.model_io import load_network
+from digitflow.evaluation.selective import curve_records, risk_coverage
+from digitflow.network.mlp import scaled_logits, softmax_columns
+from digitflow.network.model_io import load_network, stored_min_confidence
 from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 
@@ -51,15 +55,32 @@ def main(
     worst: Annotated[Path, typer.Option(help="Picture of the worst mistakes.")] = Path(
         "reports/worst.png"
     ),
+    reliability: Annotated[
+        Path, typer.Option(help="Reliability diagram: confidence vs accuracy per bin.")
+    ] = Path("reports/reliability.json"),
+    risk_coverage_plot: Annotated[
+        Path,
+        typer.Option("--risk-coverage", help="Risk–coverage curve: error among the accepted."),
+    ] = Path("reports/risk_coverage.json"),
 ) -> None:
-    """Score the network on the test split: metrics, per-digit scores, confusion records
-    and two pictures."""
+    """Score the network on the test split: metrics, per-digit scores, confusion records,
+    calibration plots and two pictures. Every probability is calibrated by the temperature
+    stored with the model."""
     config = load_section(params, "evaluate", EvaluateConfig)
-    network, _ = load_network(model)
+    network, meta = load_network(model)
+    min_confidence = stored_min_confidence(model, meta)
     X_784xm, y_true = load_prepared(data_dir, SPLIT)
-    proba_10xm = network.predict_proba(X_784xm)
+    logits_10xm = network.predict_logits(X_784xm)
+    proba_uncalibrated_10xm = softmax_columns(logits_10xm.copy())
+    proba_10xm = softmax_columns(scaled_logits(logits_10xm, network.temperature))
     y_pred = predicted_classes(proba_10xm)
     scores = metrics_for_split(SPLIT, proba_10xm, y_true)
+    scores[SPLIT] |= confidence_scores(
+        proba_10xm, proba_uncalibrated_10xm, y_true, network.temperature, min_confidence
+    )
+    confidence, correct = confidence_and_correct(proba_10xm, y_true)
+    reliability_points = reliability_bins(confidence, correct)
+    curve_points = curve_records(risk_coverage(confidence, correct))
     # Everything is computed before the first write, so a failure leaves the old reports whole.
     grid_png = png_bytes(prediction_grid(X_784xm, y_pred, y_true, config.grid_count))
     worst_png = png_bytes(worst_grid(X_784xm, proba_10xm, y_true, config.worst_count))
@@ -68,10 +89,13 @@ def main(
     write_json_atomic(per_class, per_class_records(y_true, y_pred))
     write_bytes_atomic(grid, grid_png)
     write_bytes_atomic(worst, worst_png)
+    write_json_atomic(reliability, reliability_points)
+    write_json_atomic(risk_coverage_plot, curve_points)
     summary = scores[SPLIT]
     note(
         f"{SPLIT}: accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f} "
-        f"on {summary['samples']} samples"
+        f"on {summary['samples']} samples; ECE {summary['ece']:.4f} "
+        f"(uncalibrated {summary['ece_uncalibrated']:.4f})"
     )
 
 

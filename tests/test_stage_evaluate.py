@@ -17,7 +17,15 @@ from digitflow.stages import evaluate
 
 runner = CliRunner()
 TEST_SIZE = 12
-REPORTS = ("metrics.json", "confusion.json", "per_class.json", "test_grid.png", "worst.png")
+REPORTS = (
+    "metrics.json",
+    "confusion.json",
+    "per_class.json",
+    "test_grid.png",
+    "worst.png",
+    "reliability.json",
+    "risk_coverage.json",
+)
 
 
 @pytest.fixture
@@ -58,6 +66,8 @@ def run_evaluate(folder: Path, *extra: str, model: str = "weights.npz"):
         *("--per-class", str(folder / "reports/per_class.json")),
         *("--grid", str(folder / "reports/test_grid.png")),
         *("--worst", str(folder / "reports/worst.png")),
+        *("--reliability", str(folder / "reports/reliability.json")),
+        *("--risk-coverage", str(folder / "reports/risk_coverage.json")),
         *extra,
     ]
     return runner.invoke(evaluate.app, args)
@@ -74,8 +84,9 @@ def test_stage_scores_the_test_split_and_names_it(project):
 def test_stage_metrics_match_the_network_on_the_test_arrays(project):
     assert run_evaluate(project).exit_code == 0
     _, y, proba = scored_test_split(project)
-    expected = metrics_for_split("test", proba, y)
-    assert json.loads((project / "reports/metrics.json").read_text()) == expected
+    expected = metrics_for_split("test", proba, y)["test"]
+    written = json.loads((project / "reports/metrics.json").read_text())["test"]
+    assert {key: written[key] for key in expected} == expected
 
 
 def test_stage_writes_one_confusion_record_per_test_sample_in_order(project):
@@ -135,3 +146,25 @@ def test_out_of_range_param_is_refused_naming_the_key(project):
     assert result.exit_code == 2
     assert "evaluate.worst_count" in result.output
     assert not (project / "reports").exists()
+
+
+def test_stage_reports_calibration_with_the_stored_temperature_and_threshold(project):
+    network, _ = load_network(project / "weights.npz")
+    network.temperature = 3.0
+    save_network(project / "weights.npz", network, {"calibration": {"min_confidence": 0.2}})
+    assert run_evaluate(project).exit_code == 0
+    written = json.loads((project / "reports/metrics.json").read_text())["test"]
+    assert written["temperature"] == 3.0 and written["min_confidence"] == 0.2
+    assert written["ece"] != written["ece_uncalibrated"]
+    _, y, proba = scored_test_split(project)
+    assert written["nll"] == pytest.approx(-np.mean(np.log(proba[y, np.arange(y.size)])), abs=1e-5)
+    assert written["coverage_at_min_confidence"] == round(float(np.mean(proba.max(0) >= 0.2)), 6)
+
+
+def test_stage_writes_the_reliability_and_risk_coverage_plots(project):
+    assert run_evaluate(project).exit_code == 0
+    bins = json.loads((project / "reports/reliability.json").read_text())
+    assert sum(b["count"] for b in bins) == TEST_SIZE
+    assert set(bins[0]) == {"bin", "confidence", "accuracy", "count"}
+    curve = json.loads((project / "reports/risk_coverage.json").read_text())
+    assert curve[-1]["coverage"] == 1.0 and len(curve) == TEST_SIZE

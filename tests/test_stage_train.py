@@ -65,6 +65,18 @@ def test_stage_writes_weights_and_dvclive_metrics(root):
     assert not (root / "dvc.yaml").exists()
 
 
+def test_stage_stores_the_temperature_and_threshold_fitted_on_val(root):
+    assert run_stage(root, {**TINY_TRAIN, "target_error": 0.2}).exit_code == 0
+    network, meta = load_network(root / "model/weights.npz")
+    calibration = meta["calibration"]
+    assert network.temperature == calibration["temperature"] != 1.0
+    X_val, y_val = np.load(root / "prepared/X_val.npy"), np.load(root / "prepared/y_val.npy")
+    proba = network.predict_proba(X_val)
+    accepted = proba.max(axis=0) >= calibration["min_confidence"]
+    assert np.mean(proba.argmax(axis=0)[accepted] != y_val[accepted]) <= 0.2
+    assert calibration["val_coverage"] == pytest.approx(accepted.mean(), abs=1e-6)
+
+
 def test_stage_without_val_split_logs_train_metrics_only(root):
     for name, empty in (
         ("X_val.npy", np.zeros((784, 0), np.float32)),
@@ -75,7 +87,10 @@ def test_stage_without_val_split_logs_train_metrics_only(root):
     assert result.exit_code == 0, result.output
     metrics = json.loads((root / "dvclive/metrics.json").read_text())
     assert "val" not in metrics and metrics["best_epoch"] == 3
-    assert load_network(root / "model/weights.npz")[1]["epochs_run"] == 3
+    network, meta = load_network(root / "model/weights.npz")
+    assert meta["epochs_run"] == 3
+    assert network.temperature == 1.0 and meta["calibration"]["min_confidence"] is None
+    assert "no validation split" in result.output
 
 
 def test_stage_reruns_write_identical_bytes(root):

@@ -14,6 +14,8 @@ import numpy as np
 
 from digitflow.dataset.idx import NUM_CLASSES
 from digitflow.errors import DigitflowError
+from digitflow.evaluation.calibration import confidence_and_correct, expected_calibration_error
+from digitflow.evaluation.selective import COVERAGES, aurc, risk_at_coverage, risk_coverage
 
 PROBABILITY_FLOOR = 1e-12
 """Smallest probability the loss takes a log of: one certain mistake would otherwise make the
@@ -119,6 +121,46 @@ def per_class_records(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict]:
         }
         for digit, score in enumerate(scores)
     ]
+
+
+def confidence_scores(
+    proba_10xm: np.ndarray,
+    proba_uncalibrated_10xm: np.ndarray,
+    y_true: np.ndarray,
+    temperature: float,
+    min_confidence: float | None,
+) -> dict:
+    """How far the confidences can be trusted, for the split's section of the metrics JSON::
+
+        {"temperature", "ece", "ece_uncalibrated", "nll", "nll_uncalibrated",
+         "risk_at_90", "risk_at_95", "risk_at_99", "aurc",
+         "min_confidence", "coverage_at_min_confidence", "risk_at_min_confidence"}
+
+    ``risk_at_C`` is the error rate among the C % most confident answers. The threshold
+    ``min_confidence`` was chosen on the validation split; here it is measured on this one
+    (its three keys are null for a model that stores none).
+    """
+    confidence, correct = confidence_and_correct(proba_10xm, y_true)
+    raw_confidence, _ = confidence_and_correct(proba_uncalibrated_10xm, y_true)
+    curve = risk_coverage(confidence, correct)
+    scores = {
+        "temperature": _rounded(temperature),
+        "ece": _rounded(expected_calibration_error(confidence, correct)),
+        "ece_uncalibrated": _rounded(expected_calibration_error(raw_confidence, correct)),
+        "nll": _rounded(mean_cross_entropy(proba_10xm, y_true)),
+        "nll_uncalibrated": _rounded(mean_cross_entropy(proba_uncalibrated_10xm, y_true)),
+    }
+    for coverage in COVERAGES:
+        scores[f"risk_at_{round(coverage * 100)}"] = _rounded(risk_at_coverage(curve, coverage))
+    scores["aurc"] = _rounded(aurc(curve))
+    scores["min_confidence"] = min_confidence
+    scores["coverage_at_min_confidence"] = scores["risk_at_min_confidence"] = None
+    if min_confidence is not None:
+        accepted = confidence >= min_confidence
+        scores["coverage_at_min_confidence"] = _rounded(float(accepted.mean()))
+        wrong = float(np.mean(~correct[accepted])) if accepted.any() else 0.0
+        scores["risk_at_min_confidence"] = _rounded(wrong)
+    return scores
 
 
 def _rounded(value: float) -> float:

@@ -25,29 +25,37 @@ class Network:
     """``W[l]``: float32 (out, in)."""
     biases: list[np.ndarray]
     """``b[l]``: float32 (out, 1)."""
+    temperature: float = 1.0
+    """Logits are divided by it before the softmax of :meth:`predict_proba`: fitted on the
+    validation split after training, so the probabilities are calibrated (1 = as trained)."""
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         """Units per layer from input to output, e.g. (784, 800, 10)."""
         return (self.weights[0].shape[1], *(W.shape[0] for W in self.weights))
 
-    def predict_proba(self, X_784xm: np.ndarray) -> np.ndarray:
-        """Softmax probabilities, (10, m) float32, computed in chunks of samples."""
+    def predict_logits(self, X_784xm: np.ndarray) -> np.ndarray:
+        """Raw logits, (10, m) float32, before any temperature, computed in chunks of samples."""
         m = X_784xm.shape[1]
-        probs_10xm = np.empty((self.layer_sizes[-1], m), dtype=np.float32)
+        logits_10xm = np.empty((self.layer_sizes[-1], m), dtype=np.float32)
         workspace = Workspace(self, min(m, PREDICT_CHUNK))
         for start in range(0, m, PREDICT_CHUNK):
             stop = min(start + PREDICT_CHUNK, m)
-            logits = workspace.forward(self, X_784xm[:, start:stop])
-            probs_10xm[:, start:stop] = softmax_columns(logits)
-        return probs_10xm
+            logits_10xm[:, start:stop] = workspace.forward(self, X_784xm[:, start:stop])
+        return logits_10xm
+
+    def predict_proba(self, X_784xm: np.ndarray) -> np.ndarray:
+        """Calibrated softmax probabilities, (10, m) float32: softmax(logits / temperature)."""
+        return softmax_columns(scaled_logits(self.predict_logits(X_784xm), self.temperature))
 
     def parameters(self) -> list[np.ndarray]:
         """``[W0, b0, W1, b1, ...]``: the arrays an optimiser updates in place."""
         return [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
 
     def copy(self) -> "Network":
-        return Network([W.copy() for W in self.weights], [b.copy() for b in self.biases])
+        return Network(
+            [W.copy() for W in self.weights], [b.copy() for b in self.biases], self.temperature
+        )
 
 
 def init_network(layer_sizes: tuple[int, ...], rng: np.random.Generator) -> Network:
@@ -59,6 +67,14 @@ def init_network(layer_sizes: tuple[int, ...], rng: np.random.Generator) -> Netw
         weights.append(W)
         biases.append(np.zeros((fan_out, 1), dtype=np.float32))
     return Network(weights, biases)
+
+
+def scaled_logits(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """``logits / temperature`` in place; untouched at 1, so an uncalibrated file's
+    probabilities stay bit-identical."""
+    if temperature != 1.0:
+        logits *= np.float32(1.0 / temperature)
+    return logits
 
 
 def softmax_columns(logits: np.ndarray) -> np.ndarray:

@@ -2,9 +2,11 @@
 reproducible.
 
 Members: ``format_version`` (int64 scalar), ``layer_sizes`` (int64), ``W0, b0, W1, b1, ...``
-(float32, W (out, in), b (out, 1)) and ``meta_json`` (uint8: UTF-8 JSON of the params and
-training history). ``np.savez`` stamps each member with the current time, so the archive is
-written here with fixed zip dates instead: the same network and meta give the same bytes.
+(float32, W (out, in), b (out, 1)), ``temperature`` (float32 scalar > 0, the calibration
+fitted after training; a file without it loads with 1) and ``meta_json`` (uint8: UTF-8 JSON
+of the params, training history and calibration). ``np.savez`` stamps each member with the
+current time, so the archive is written here with fixed zip dates instead: the same network
+and meta give the same bytes.
 """
 
 import hashlib
@@ -43,6 +45,7 @@ def save_network(path: Path, network: Network, meta: dict[str, Any]) -> None:
     for i, (W, b) in enumerate(zip(network.weights, network.biases, strict=True)):
         arrays[f"W{i}"] = np.ascontiguousarray(W, dtype=np.float32)
         arrays[f"b{i}"] = np.ascontiguousarray(b, dtype=np.float32)
+    arrays["temperature"] = np.array(network.temperature, dtype=np.float32)
     meta_bytes = json.dumps(meta, sort_keys=True, allow_nan=False).encode("utf-8")
     arrays["meta_json"] = np.frombuffer(meta_bytes, dtype=np.uint8)
     with (
@@ -82,7 +85,7 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         shapes = {}
         for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             shapes[f"W{i}"], shapes[f"b{i}"] = (fan_out, fan_in), (fan_out, 1)
-        unexpected = sorted(set(members) - set(shapes) - set(_FIXED_MEMBERS))
+        unexpected = sorted(set(members) - set(shapes) - set(_FIXED_MEMBERS) - {"temperature"})
         if unexpected:
             raise ModelFormatError(path, f"holds unexpected arrays {unexpected} for layers {sizes}")
         for name, shape in shapes.items():
@@ -93,6 +96,7 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
             )
         arrays = {name: _read_member(path, archive, members, name) for name in shapes}
         meta_json = _read_member(path, archive, members, "meta_json")
+        temperature = _temperature(path, archive, members)
     for name, shape in shapes.items():
         _check_float32(path, arrays[name], name, shape)
     if meta_json.dtype != np.uint8 or meta_json.ndim != 1:
@@ -103,7 +107,20 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         raise ModelFormatError(path, f"has unreadable meta_json: {exc}") from exc
     weights = [arrays[f"W{i}"] for i in range(len(sizes) - 1)]
     biases = [arrays[f"b{i}"] for i in range(len(sizes) - 1)]
-    return Network(weights, biases), meta
+    return Network(weights, biases, temperature), meta
+
+
+def _temperature(
+    path: Path, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
+) -> float:
+    """The stored temperature; 1 (the network as trained) for files made before calibration."""
+    if "temperature" not in members:
+        return 1.0
+    _check_declared_size(path, members["temperature"], "temperature", 1 << 12)
+    value = _read_member(path, archive, members, "temperature")
+    if value.shape != () or value.dtype != np.float32 or not (np.isfinite(value) and value > 0):
+        raise ModelFormatError(path, f"has an invalid temperature {value.tolist()!r}")
+    return float(value)
 
 
 _NPY_HEADER_MAX = 4096
@@ -157,7 +174,9 @@ def _check_directory(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.
     return members
 
 
-_ARRAY_NAME = re.compile(r"format_version|layer_sizes|meta_json|[Wb](?:0|[1-9][0-9]{0,3})")
+_ARRAY_NAME = re.compile(
+    r"format_version|layer_sizes|meta_json|temperature|[Wb](?:0|[1-9][0-9]{0,3})"
+)
 
 
 def _check_declared_size(
@@ -233,3 +252,14 @@ def network_fingerprint(path: Path) -> str:
     except OSError as exc:
         raise ModelFormatError(path, f"cannot be read ({exc.strerror})") from exc
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def stored_min_confidence(path: Path, meta: dict[str, Any]) -> float | None:
+    """The confidence threshold train chose on the validation split (``meta["calibration"]``),
+    or None for a file that has none (made before calibration, or without a val split)."""
+    value = meta.get("calibration", {}).get("min_confidence")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ModelFormatError(path, f"has an invalid calibration.min_confidence {value!r}")
+    return float(value)

@@ -77,6 +77,9 @@ class TrainConfig:
     """Smoothness of the elastic displacement field, in pixels."""
     seed: int = 0
     """Seed of the one generator behind initialisation, shuffling and augmentation."""
+    target_error: float = 0.005
+    """After training, the lowest confidence whose accepted validation answers err at most
+    this often is stored with the weights: predict-folder's ``auto`` threshold."""
 
     def __post_init__(self) -> None:
         require(len(self.hidden) >= 1, "train.hidden", "must list at least one layer width")
@@ -96,6 +99,7 @@ class TrainConfig:
             ("elastic_alpha", self.elastic_alpha >= 0, ">= 0"),
             ("elastic_sigma", self.elastic_sigma > 0, "> 0"),
             ("seed", self.seed >= 0, ">= 0"),
+            ("target_error", 0 < self.target_error < 1, "in (0, 1)"),
         ]
         for key, ok, rule in checks:
             require(ok, f"train.{key}", f"must be {rule}, got {getattr(self, key)!r}")

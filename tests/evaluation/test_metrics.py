@@ -11,6 +11,7 @@ from digitflow.evaluation.metrics import (
     EmptySplitError,
     accuracy,
     class_scores,
+    confidence_scores,
     confusion_matrix,
     confusion_records,
     mean_cross_entropy,
@@ -137,3 +138,34 @@ def test_metrics_json_is_plain_json_with_builtin_types():
 def test_empty_split_is_refused_with_its_name():
     with pytest.raises(EmptySplitError, match="test split has no samples"):
         metrics_for_split("test", np.zeros((10, 0), dtype=np.float32), np.zeros(0, np.uint8))
+
+
+def test_confidence_key_names_are_pinned_and_plain_json():
+    """Anyone's scripts find the calibration figures under these names (issue 11)."""
+    proba = one_hot_proba(Y_PRED.tolist())
+    scores = confidence_scores(proba, proba, Y_TRUE, 1.0, 0.5)
+    assert list(scores) == [
+        "temperature",
+        "ece",
+        "ece_uncalibrated",
+        "nll",
+        "nll_uncalibrated",
+        "risk_at_90",
+        "risk_at_95",
+        "risk_at_99",
+        "aurc",
+        "min_confidence",
+        "coverage_at_min_confidence",
+        "risk_at_min_confidence",
+    ]
+    assert json.loads(json.dumps(scores)) == scores
+
+
+def test_threshold_is_measured_on_the_split_scored():
+    proba = one_hot_proba(Y_PRED.tolist())
+    proba[:, 0] = 0.1  # sample 0 (right) is unsure now
+    scores = confidence_scores(proba, proba, Y_TRUE, 1.0, 0.5)
+    assert scores["coverage_at_min_confidence"] == 0.8
+    assert scores["risk_at_min_confidence"] == 0.5  # 1 and 2 of the four accepted are wrong
+    unscored = confidence_scores(proba, proba, Y_TRUE, 1.0, None)
+    assert unscored["coverage_at_min_confidence"] is None

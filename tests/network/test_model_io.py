@@ -16,6 +16,7 @@ from digitflow.network.model_io import (
     load_network,
     network_fingerprint,
     save_network,
+    stored_min_confidence,
 )
 
 META = {"train": {"hidden": [8, 6], "lr": 0.1}, "best_epoch": 3}
@@ -179,3 +180,51 @@ def test_failed_save_leaves_the_previous_file(tmp_path, network):
         save_network(path, network, {"not json": object()})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["weights.npz"]
+
+
+def test_temperature_round_trips_and_scales_the_probabilities(tmp_path, network):
+    path = tmp_path / "weights.npz"
+    network.temperature = 2.0
+    save_network(path, network, META)
+    loaded, _ = load_network(path)
+    assert loaded.temperature == 2.0
+    X = np.random.default_rng(1).random((784, 5), dtype=np.float32)
+    logits = loaded.predict_logits(X) / 2.0
+    expected = np.exp(logits - logits.max(axis=0))
+    np.testing.assert_allclose(loaded.predict_proba(X), expected / expected.sum(axis=0), 1e-5)
+
+
+def test_file_made_before_calibration_loads_with_temperature_one(tmp_path, network):
+    good, old = tmp_path / "good.npz", tmp_path / "old.npz"
+    save_network(good, network, META)
+    rewrite(good, old, {"temperature": None})
+    assert load_network(old)[0].temperature == 1.0
+
+
+@pytest.mark.parametrize(
+    "value", [np.float32(0.0), np.float32(np.nan), np.float64(1.5), np.ones(2, np.float32)]
+)
+def test_invalid_temperature_is_refused(tmp_path, network, value):
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    save_network(good, network, META)
+    rewrite(good, bad, {"temperature": npy_bytes(np.asarray(value))})
+    with pytest.raises(ModelFormatError, match="invalid temperature"):
+        load_network(bad)
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ({}, None),
+        ({"calibration": {"min_confidence": None}}, None),
+        ({"calibration": {"min_confidence": 0.93}}, 0.93),
+    ],
+)
+def test_stored_threshold_is_read_from_the_calibration_meta(tmp_path, meta, expected):
+    assert stored_min_confidence(tmp_path / "w.npz", meta) == expected
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, "0.9", True])
+def test_invalid_stored_threshold_is_refused(tmp_path, value):
+    with pytest.raises(ModelFormatError, match="min_confidence"):
+        stored_min_confidence(tmp_path / "w.npz", {"calibration": {"min_confidence": value}})
