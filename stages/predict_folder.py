@@ -5,6 +5,7 @@ from params.yaml; people and cron run ``digitflow predict-folder`` on any folder
 """
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -34,9 +35,11 @@ def main(
         ),
     ],
     input_dir: Annotated[
-        Path | None,
+        str | None,
         typer.Argument(
-            help="Folder to predict, walked recursively (default: predict_folder.input_dir).",
+            help="Folder to predict, walked recursively: a path, or a URL such as "
+            "s3://bucket/prefix/ (needs the matching extra, e.g. digitflow[s3]; credentials "
+            "from the storage library's usual settings) (default: predict_folder.input_dir).",
             show_default=False,
         ),
     ] = None,
@@ -44,8 +47,8 @@ def main(
         Path | None,
         typer.Option(
             help="Params file whose `predict_folder` section gives INPUT_DIR, --pattern, "
-            "--follow-symlinks, --polarity, --jobs, --read and --max-digits when they are not "
-            "on the command line. "
+            "--follow-symlinks, --polarity, --jobs, --read, --max-digits and --scheduler when "
+            "they are not on the command line. "
             "(default: params.yaml if it exists, else built-in defaults)",
             show_default=False,
         ),
@@ -83,6 +86,15 @@ def main(
             min=0,
             help="Decoding processes: 0 = all cores, 1 = no worker processes "
             "(default: predict_folder.jobs).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the chunks on the Dask cluster whose scheduler is at this address "
+            "(tcp://HOST:8786; needs digitflow[dask]); `local` for the local process pool "
+            "(default: predict_folder.scheduler, else DASK_SCHEDULER_ADDRESS, else local).",
             show_default=False,
         ),
     ] = None,
@@ -164,7 +176,8 @@ def main(
     by --incremental do not count); 1 = fatal, nothing written
     (input folder missing or unreadable, model missing or invalid, previous OUT damaged in
     incremental mode, an output that cannot be written, another run holding the lock past
-    --lock-timeout); 4 = OUT written but the summary could not be (it is stale); 2 = bad
+    --lock-timeout, the Dask scheduler unreachable or lost, a storage or Dask extra
+    not installed); 4 = OUT written but the summary could not be (it is stale); 2 = bad
     command line or params.
     """
     overrides = {
@@ -175,6 +188,7 @@ def main(
         "polarity": polarity,
         "read": read,
         "max_digits": max_digits,
+        "scheduler": scheduler,
     }
     config = _config(params, overrides)
     result = predict_folder(
@@ -210,11 +224,15 @@ def summary_beside(out: Path) -> Path:
 
 def _config(params: Path | None, overrides: dict) -> PredictFolderConfig:
     """The params file's settings, overridden by whatever the command line gave (None:
-    not given)."""
+    not given); Dask's own DASK_SCHEDULER_ADDRESS comes last, before the local pool."""
     if params is None and not DEFAULT_PARAMS.exists():
         config = PredictFolderConfig()
     else:
         config = load_section(params or DEFAULT_PARAMS, "predict_folder", PredictFolderConfig)
+    scheduler = (
+        overrides["scheduler"] or config.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    )
+    overrides = {**overrides, "scheduler": scheduler or None}
     return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 

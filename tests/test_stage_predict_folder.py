@@ -14,7 +14,7 @@ from helpers import make_folder, save_digit, save_model, save_number
 from typer.testing import CliRunner
 
 from digitflow import atomic
-from digitflow.batch import predict, predictions_file
+from digitflow.batch import backends, predict, predictions_file
 from digitflow.batch.csv_text import unescape_cell
 from digitflow.batch.filelock import hold_lock, lock_path_for
 from digitflow.network.model_io import load_network, save_network
@@ -325,14 +325,14 @@ def test_out_that_is_a_symlink_is_written_through(project):
 
 def test_jobs_beyond_the_cores_available_are_capped_with_one_warning(project, monkeypatch):
     started = []
-    real_local_pool = predict.LocalPool
+    real_local_pool = backends.LocalPool
 
     def record_pool(workers, network, decoding):
         started.append(workers)
         return real_local_pool(1, network, decoding)
 
     monkeypatch.setattr(predict, "available_cores", lambda: 2)
-    monkeypatch.setattr(predict, "LocalPool", record_pool)
+    monkeypatch.setattr(backends, "LocalPool", record_pool)
     result = invoke("photos", "--jobs", "64")
     assert result.exit_code == 0, result.output
     assert started == [2]

@@ -7,7 +7,8 @@ same whichever backend runs: :func:`read_isolating` reads such a chunk again thr
 :meth:`Backend.read_alone`, then in halves, until only the files that kill a worker alone are
 left. Here: :class:`LocalPool`, the default (a process pool on this machine, or no worker
 process at all for ``--jobs 1``), whose workers die with the run (``kill -9`` included) and
-are killed at once when the run is interrupted.
+are killed at once when the run is interrupted; ``dask_backend.DaskCluster`` when a
+scheduler is given.
 """
 
 import multiprocessing
@@ -30,10 +31,14 @@ from digitflow.batch.chunk_reading import (
     predict_decoded,
     read_chunk,
 )
+from digitflow.extras import import_extra
 from digitflow.network.mlp import Network
 
 WORKER_KILLED = "decoding ran out of memory or was killed (its worker process died)"
 """The error cell of a file that a worker died reading, alone."""
+
+LOCAL = "local"
+"""The scheduler name that means no cluster: this machine's process pool."""
 
 
 class ChunkKilledWorker(Exception):
@@ -59,6 +64,19 @@ def read_isolating(
         listed = [p if isinstance(p, list) else [] for p in (first_probs, second_probs)]
         return listed[0] + listed[1], first_errors + second_errors
     return np.concatenate([first_probs, second_probs], axis=1), first_errors + second_errors
+
+
+def open_backend(
+    scheduler: str | None, workers: int, network: Network, decoding: Decoding, model_id: str
+) -> "Backend":
+    """The Dask cluster whose scheduler is at ``scheduler``, else (None or ``local``) the
+    local pool of ``workers`` processes."""
+    if scheduler in (None, LOCAL):
+        return LocalPool(workers, network, decoding)
+    import_extra("distributed", "dask", "--scheduler")
+    from digitflow.batch.dask_backend import DaskCluster  # needs the extra: imported on use
+
+    return DaskCluster(scheduler, network, decoding, model_id)
 
 
 class Backend(ABC):
@@ -94,7 +112,12 @@ class Backend(ABC):
 class LocalPool(Backend):
     """Worker processes on this machine decode; this process predicts, so the model never
     travels (except in number mode, where the worker needs it to split a number). With one
-    worker, everything happens here at submit time and no process starts."""
+    worker, everything happens here at submit time and no process starts.
+
+    A worker that dies breaks the whole pool and fails every chunk in flight, not only the
+    one that killed it. So a new pool takes over, and each failed chunk is run again alone,
+    in a one-process pool of its own: only a chunk that kills that one too is reported.
+    """
 
     def __init__(self, workers: int, network: Network, decoding: Decoding):
         self.network = network

@@ -7,6 +7,7 @@ error message instead of a digit.
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from digitflow.reading.images import Polarity
 from digitflow.reading.number_picture import number_picture
 from digitflow.reading.segment import Rejected
 
-ChunkFiles = list[tuple[Path, str]]
-"""``(path, rel_path)`` of each file to read: only these travel to a worker, never pixels."""
+ChunkFiles = list[tuple[Path | str, str]]
+"""``(path or URL, rel_path)`` of each file to read: only these travel to a worker, never
+pixels."""
 ChunkResult = tuple[np.ndarray | list[np.ndarray], list[str]]
 """``(probs, errors)``: one error message per file ("" when it was read) and the
 probabilities of the k files that were read, in order: (10, k) in digit mode; in number mode
@@ -38,6 +40,8 @@ class Decoding:
     read: str = "digit"
     """"digit" or "number" (``predict_folder.read``)."""
     max_digits: int = 12
+    open_file: Callable | None = None
+    """What a file's path is opened with (``inputs.InputFolder.open_file``); None: ``open``."""
 
 
 def read_chunk(files: ChunkFiles, decoding: Decoding, network: Network) -> ChunkResult:
@@ -55,7 +59,7 @@ def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, lis
     errors = [""] * len(files)
     for i, (path, rel_path) in enumerate(files):
         try:
-            image, reading = images.read_file(path, polarity=decoding.polarity)
+            image, reading = images.read_file(path, decoding.polarity, decoding.open_file)
         except Exception as exc:  # one bad file must never stop the batch: it becomes a row
             errors[i] = describe_failure(exc, path, rel_path)
             continue
@@ -75,7 +79,9 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
     numbers, errors = [], [""] * len(files)
     for i, (path, rel_path) in enumerate(files):
         try:
-            number = images.read_number(path, classify, decoding.polarity, decoding.max_digits)
+            number = images.read_number(
+                path, classify, decoding.polarity, decoding.max_digits, decoding.open_file
+            )
         except Exception as exc:  # one bad file must never stop the batch: it becomes a row
             errors[i] = describe_failure(exc, path, rel_path)
             continue
@@ -89,11 +95,13 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
 def predict_decoded(network: Network, digits_kx28x28: np.ndarray, errors: list[str]) -> np.ndarray:
     """Probabilities (10, number of files without an error) of the decoded digits."""
     ok = [i for i, error in enumerate(errors) if not error]
+    if not ok:
+        return np.zeros((network.layer_sizes[-1], 0), np.float32)
     X_784xk = digits_kx28x28[ok].reshape(len(ok), 28 * 28).T  # row-major, as in training
     return network.predict_proba(X_784xk)
 
 
-def describe_failure(exc: Exception, path: Path, rel_path: str) -> str:
+def describe_failure(exc: Exception, path: Path | str, rel_path: str) -> str:
     """The error cell of a file's row. Its path is in the row already, so a message's
     ``<path>: `` prefix is dropped, and the path anywhere else in it (an OSError quotes it)
     is given relative to the input folder: the cell reads the same wherever the folder lives."""

@@ -51,7 +51,8 @@ class WalkStats:
 class FoundFile:
     rel_path: str
     """Relative to the walked root, POSIX separators; the sort and incremental key."""
-    path: Path
+    path: Path | str
+    """What a worker opens: a local path, or a URL for a folder in object storage."""
     size_bytes: int
     mtime_ns: int
     problem: str = ""

@@ -30,10 +30,11 @@ from digitflow.atomic import (
     through_symlink,
     writing,
 )
-from digitflow.batch.backends import Backend, ChunkKilledWorker, LocalPool, read_isolating
+from digitflow.batch.backends import Backend, ChunkKilledWorker, open_backend, read_isolating
 from digitflow.batch.chunk_reading import Decoding
 from digitflow.batch.filelock import hold_lock, lock_path_for
-from digitflow.batch.folder_walk import DEBUG_MARKER, FoundFile, WalkStats, walk_files
+from digitflow.batch.folder_walk import DEBUG_MARKER, FoundFile, WalkStats
+from digitflow.batch.inputs import open_input_folder
 from digitflow.batch.predictions_file import (
     STATUS,
     PredictionsWriter,
@@ -48,7 +49,6 @@ from digitflow.batch.predictions_file import (
 )
 from digitflow.batch.run_record import RunCounts, RunTimes, run_summary, utc_now
 from digitflow.console import note, warn
-from digitflow.errors import DigitflowError
 from digitflow.network import mlp
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import load_network, network_fingerprint
@@ -74,7 +74,8 @@ they import): rows made by another version of it are stale, like rows made by ot
 class PredictFolderConfig:
     """The ``predict_folder`` section of params.yaml."""
 
-    input_dir: Path = Path("examples/digits")
+    input_dir: str = "examples/digits"
+    """A local folder, or a URL fsspec reaches (``s3://bucket/prefix/``)."""
     patterns: tuple[str, ...] = ("**/*",)
     follow_symlinks: bool = False
     polarity: Polarity = "auto"
@@ -86,8 +87,12 @@ class PredictFolderConfig:
     """What a picture holds: one digit, or one number (a row of digits)."""
     max_digits: int = 12
     """Number mode: a picture with more marks than this is refused."""
+    scheduler: str | None = None
+    """A Dask scheduler's address (``tcp://host:8786``) to run the chunks on; None or
+    ``local``: the local process pool."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "input_dir", str(self.input_dir))  # a Path is welcome too
         require(self.jobs >= 0, "predict_folder.jobs", f"must be >= 0, got {self.jobs}")
         require(
             self.failed_files_listed >= 0,
@@ -100,10 +105,9 @@ class PredictFolderConfig:
             f"must be >= 1, got {self.max_digits}",
         )
         require(bool(self.patterns), "predict_folder.patterns", "must list at least one glob")
-
-
-class InputFolderError(DigitflowError):
-    """The folder to predict is missing, not a folder, or cannot be listed."""
+        require(
+            self.scheduler != "", "predict_folder.scheduler", "must be an address, local or null"
+        )
 
 
 def predict_folder(
@@ -122,9 +126,9 @@ def predict_folder(
 
     Returns the summary. Unreadable files become error rows; only a fatal problem raises,
     leaving both outputs untouched. The problems found before the work starts (input folder,
-    model, an output path naming a folder) create nothing at all.
+    model, an output path naming a folder, the Dask scheduler) create nothing at all.
     """
-    _check_input_folder(config.input_dir)
+    folder = open_input_folder(config.input_dir)
     network, model_id = _load_model(model_path)
     out_csv, summary_json = through_symlink(out_csv), through_symlink(summary_json)
     for destination in (out_csv, summary_json):
@@ -145,8 +149,7 @@ def predict_folder(
             _mark_debug_dir(debug_dir)
         own_files = [out_csv, summary_json, lock_path, *([debug_dir] if debug_dir else [])]
         files = functools.partial(
-            walk_files,
-            config.input_dir,
+            folder.walk,
             config.patterns,
             follow_symlinks=config.follow_symlinks,
             skip=own_files,
@@ -154,7 +157,9 @@ def predict_folder(
         total = sum(1 for _ in files()) if interactive() else None
         started_at, started = utc_now(), time.perf_counter()
         batch = _Batch(model_id, config.read)
-        decoding = Decoding(config.polarity, debug_dir, config.read, config.max_digits)
+        decoding = Decoding(
+            config.polarity, debug_dir, config.read, config.max_digits, folder.open_file
+        )
         walk_stats = WalkStats()
         try:
             with atomic_paths(out_csv, summary_json) as (csv_tmp, summary_tmp):
@@ -162,7 +167,7 @@ def predict_folder(
                     csv_output(
                         csv_tmp, out_csv, config.failed_files_listed, columns_for(config.read)
                     ) as writer,
-                    LocalPool(workers, network, decoding) as backend,
+                    open_backend(config.scheduler, workers, network, decoding, model_id) as backend,
                 ):
                     walk = files(on_skip=warn, stats=walk_stats)
                     batch.run(walk, previous, backend, writer, total)
@@ -170,7 +175,7 @@ def predict_folder(
                 counts = RunCounts(
                     batch.processed, batch.reused, batch.failed_now, walk_stats.skipped_symlinks
                 )
-                result = run_summary(writer, config.input_dir, model_id, counts, times)
+                result = run_summary(writer, folder.location, model_id, counts, times)
                 with writing(summary_json):
                     summary_tmp.write_text(json_text(result), encoding="utf-8")
         finally:
@@ -199,18 +204,6 @@ def pool_size(jobs: int) -> int:
 
 def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def _check_input_folder(input_dir: Path) -> None:
-    try:
-        with os.scandir(input_dir):
-            pass
-    except FileNotFoundError:
-        raise InputFolderError(f"input folder {input_dir} does not exist") from None
-    except NotADirectoryError:
-        raise InputFolderError(f"input folder {input_dir} is not a folder") from None
-    except OSError as exc:
-        raise InputFolderError(f"input folder {input_dir} cannot be read: {exc.strerror}") from None
 
 
 def _load_model(model_path: Path) -> tuple[Network, str]:

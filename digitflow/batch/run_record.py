@@ -6,7 +6,6 @@ It is a run record, not a DVC output: its times and speed change on every run.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from digitflow import __version__
 from digitflow.batch.predictions_file import PredictionsWriter
@@ -39,7 +38,7 @@ class RunCounts:
 
 def run_summary(
     writer: PredictionsWriter,
-    input_dir: Path,
+    input_dir: str,
     model: str,
     counts: RunCounts,
     times: RunTimes,
@@ -53,7 +52,7 @@ def run_summary(
     return {
         "started_at": times.started_at,
         "finished_at": times.finished_at,
-        "input_dir": str(input_dir.resolve()),
+        "input_dir": input_dir,
         "model": model,
         "digitflow_version": __version__,
         "files_total": writer.files_total,

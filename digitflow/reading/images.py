@@ -14,6 +14,7 @@ message names the file.
 import struct
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -80,17 +81,18 @@ class EmptyImage(ImageError):
     """The picture holds no ink: a blank page would give a random prediction."""
 
 
-def open_image(path: Path) -> Image.Image:
+def open_image(path: Path | str, open_file: Callable | None = None) -> Image.Image:
     """Open, fully decode and upright (EXIF orientation) the image in ``path``.
 
     The format is recognised from the content, so misnamed files work. Pillow's decompression
     bomb guard is kept, and its warning (more than ``MAX_IMAGE_PIXELS``) counts as an error.
+    ``open_file(path, "rb")`` opens it (e.g. ``fsspec.open`` for a URL); None: ``open``.
     """
-    path = Path(path)
     try:
-        with open(path, "rb") as stream:
-            if path.stat().st_size == 0:
+        with (open_file or open)(path, "rb") as stream:
+            if not stream.read(1):
                 raise NotAnImage(f"{path}: empty file (0 bytes)")
+            stream.seek(0)
             return _decode(stream, path)
     except ImageError:
         raise
@@ -121,9 +123,12 @@ def read_image(image: Image.Image, polarity: Polarity = "auto") -> Reading:
     return reading
 
 
-def read_file(path: Path, polarity: Polarity = "auto") -> tuple[Image.Image, Reading]:
-    """The decoded image in ``path`` and ``read_image`` of it (EmptyImage names the file)."""
-    image = open_image(path)
+def read_file(
+    path: Path | str, polarity: Polarity = "auto", open_file: Callable | None = None
+) -> tuple[Image.Image, Reading]:
+    """The decoded image in ``path`` (opened as ``open_image`` does) and ``read_image`` of it
+    (EmptyImage names the file)."""
+    image = open_image(path, open_file)
     try:
         return image, read_image(image, polarity)
     except EmptyImage as error:
@@ -145,10 +150,14 @@ def normalise_number(
 
 
 def read_number(
-    path: Path, classify: Classify, polarity: Polarity = "auto", max_digits: int = 12
+    path: Path | str,
+    classify: Classify,
+    polarity: Polarity = "auto",
+    max_digits: int = 12,
+    open_file: Callable | None = None,
 ) -> Segmentation:
-    """``normalise_number(open_image(path), ...)``; messages name the file."""
-    image = open_image(path)
+    """``normalise_number(open_image(path, open_file), ...)``; messages name the file."""
+    image = open_image(path, open_file)
     try:
         return normalise_number(image, classify, polarity, max_digits)
     except EmptyImage as error:
@@ -160,7 +169,7 @@ def read_digit(path: Path, polarity: Polarity = "auto") -> np.ndarray:
     return read_file(path, polarity)[1].digit
 
 
-def _decode(stream, path: Path) -> Image.Image:
+def _decode(stream, path: Path | str) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

@@ -21,8 +21,8 @@ from PIL import Image
 from digitflow.batch import backends, folder_walk, predict
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.batch.folder_walk import walk_files
+from digitflow.batch.inputs import InputFolderError
 from digitflow.batch.predict import (
-    InputFolderError,
     PredictFolderConfig,
     predict_folder,
     predictor_id,
@@ -73,9 +73,9 @@ def decode_count(monkeypatch) -> list[Path]:
     decoded = []
     real_read_file = images.read_file
 
-    def counting_read_file(path, polarity="auto"):
+    def counting_read_file(path, *options):
         decoded.append(Path(path))
-        return real_read_file(path, polarity)
+        return real_read_file(path, *options)
 
     monkeypatch.setattr(images, "read_file", counting_read_file)
     return decoded
@@ -612,10 +612,10 @@ def test_file_that_kills_its_decoding_worker_gets_an_error_row_and_the_batch_goe
     folder = make_folder(tmp_path / "in", names)
     real_read_file = images.read_file
 
-    def out_of_memory_on_05(path, polarity):
+    def out_of_memory_on_05(path, *options):
         if Path(path).name == "05.png":
             os._exit(9)  # what the kernel's out-of-memory killer does to a worker
-        return real_read_file(path, polarity)
+        return real_read_file(path, *options)
 
     # fork, so the workers inherit the patched reader
     fork = multiprocessing.get_context("fork")
