@@ -152,6 +152,23 @@ def main(
             "non-zero exit.",
         ),
     ] = False,
+    min_confidence: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FLOAT|auto",
+            help="Rows read with a lower calibrated confidence get status=uncertain (they keep "
+            "the prediction); auto = the threshold stored with the model "
+            "(default: predict_folder.min_confidence).",
+            show_default=False,
+        ),
+    ] = None,
+    review: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a self-contained HTML page of the uncertain, rejected and error "
+            "rows, worst first, with their pictures.",
+        ),
+    ] = None,
     lock_timeout: Annotated[
         float,
         typer.Option(
@@ -166,14 +183,17 @@ def main(
 
     Files are recognised by content, not extension; hidden files and folders (names
     starting with a dot) and the run's own outputs are skipped. A file that cannot be read
-    becomes a row with status=error and the batch goes on.
+    becomes a row with status=error and the batch goes on. A digit read with less than
+    --min-confidence is status=uncertain; a picture that is not of one digit (several side
+    by side, a line, a blot, ink cut by the edge) is status=rejected, its error cell says why.
 
     An option given on the command line wins over the params file, which wins over the
     built-in defaults.
 
-    Exit codes: 0 = every file predicted or kept; 3 = some files failed in this run (their
-    rows say why; both outputs written; 0 with --allow-file-errors; error rows kept unchanged
-    by --incremental do not count); 1 = fatal, nothing written
+    Exit codes: 0 = every file read or kept (uncertain and rejected rows are answers, not
+    failures); 3 = some files could not be read in this run (their rows say why; both
+    outputs written; 0 with --allow-file-errors; error rows kept unchanged by --incremental
+    do not count); 1 = fatal, nothing written
     (input folder missing or unreadable, model missing or invalid, previous OUT damaged in
     incremental mode, an output that cannot be written, another run holding the lock past
     --lock-timeout, the Dask scheduler unreachable or lost, a storage or Dask extra
@@ -189,6 +209,7 @@ def main(
         "read": read,
         "max_digits": max_digits,
         "scheduler": scheduler,
+        "min_confidence": _min_confidence(min_confidence),
     }
     config = _config(params, overrides)
     result = predict_folder(
@@ -200,17 +221,21 @@ def main(
         retry_errors=retry_errors,
         debug_dir=debug_dir,
         lock_timeout_s=lock_timeout,
+        review_html=review,
     )
     if result["files_total"] == 0:
         warn(f"no files under {config.input_dir} match {', '.join(config.patterns)}")
     failed, failed_now = result["failed"], result["failed_now"]
+    read = ", ".join(f"{result['by_status'][s]} {s}" for s in ("ok", "uncertain", "rejected"))
     note(
         f"{result['files_total']} files -> {out}: {result['predicted']} predicted, "
-        f"{result['kept']} kept, {failed} failed of which {failed_now} in this run "
+        f"{result['kept']} kept, {failed} failed of which {failed_now} in this run; {read} "
         f"({result['images_per_s']:.0f} images/s)"
     )
     if result["skipped_symlinks"]:
         note(f"{result['skipped_symlinks']} symlinks not followed (--follow-symlinks reads them)")
+    if review is not None:
+        note(f"review sheet of the rows to check: {review}")
     if failed_now:
         warn(f"{failed_now} files failed in this run; see the rows with status=error in {out}")
         if not allow_file_errors:
@@ -234,6 +259,21 @@ def _config(params: Path | None, overrides: dict) -> PredictFolderConfig:
     )
     overrides = {**overrides, "scheduler": scheduler or None}
     return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _min_confidence(text: str | None) -> float | str | None:
+    """--min-confidence as given: "auto", a number in [0, 1], or None when absent."""
+    if text is None or text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise typer.BadParameter(
+            f"must be auto or a number in [0, 1], got {text!r}", param_hint="--min-confidence"
+        )
+    return value
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from dvclive import Live
 from digitflow.atomic import restored_on_failure
 from digitflow.console import note, reports_errors, warn
 from digitflow.dataset.prepare import load_prepared
-from digitflow.network.calibration import fit_temperature, min_confidence_for
-from digitflow.network.mlp import Network, scaled_logits, softmax_columns
+from digitflow.network.calibration import calibrate_on
+from digitflow.network.mlp import Network
 from digitflow.network.model_io import save_network
 from digitflow.network.training import (
     EpochStats,
@@ -132,31 +132,17 @@ def main(
 
 
 def calibrate(network: Network, X_val, y_val, config: TrainConfig) -> dict:
-    """Fit the temperature on the validation split (set on ``network``) and choose there the
-    confidence threshold for ``train.target_error``; both are stored with the weights."""
+    """The calibration stored with the weights (the temperature is set on ``network``)."""
     if len(y_val) == 0:
         warn("no validation split: probabilities stay uncalibrated and no threshold is stored")
-        return {"temperature": 1.0, "min_confidence": None, "target_error": config.target_error}
-    logits = network.predict_logits(X_val)
-    network.temperature = fit_temperature(logits, y_val)
-    proba = softmax_columns(scaled_logits(logits, network.temperature))
-    confidence, correct = proba.max(axis=0), proba.argmax(axis=0) == y_val
-    # Floored to the CSV's 6 decimals, on which predict-folder decides (and re-decides) rows.
-    min_confidence = (
-        math.floor(min_confidence_for(confidence, correct, config.target_error) * 1e6) / 1e6
-    )
-    accepted = confidence >= min_confidence
-    note(
-        f"calibrated on {len(y_val)} val images: temperature {network.temperature:.3f}; "
-        f"confidence >= {min_confidence:.4f} accepts {accepted.mean():.1%} "
-        f"with {1 - correct[accepted].mean() if accepted.any() else 0:.2%} wrong"
-    )
-    return {
-        "temperature": network.temperature,
-        "min_confidence": min_confidence,
-        "target_error": config.target_error,
-        "val_coverage": round(float(accepted.mean()), 6),
-    }
+    calibration = calibrate_on(network, X_val, y_val, config.target_error)
+    if len(y_val):
+        note(
+            f"calibrated on {len(y_val)} val images: temperature {network.temperature:.3f}; "
+            f"confidence >= {calibration['min_confidence']:.4f} accepts "
+            f"{calibration['val_coverage']:.1%} of them"
+        )
+    return calibration
 
 
 if __name__ == "__main__":

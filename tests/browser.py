@@ -155,3 +155,28 @@ def ids_with_drawing(dom: str) -> set[str]:
     parser = _DrawnIds()
     parser.feed(dom)
     return parser.drawn
+
+
+def screenshot(page: Path, png: Path, width: int = 1280, height: int = 900) -> Path:
+    """A PNG of `page` (a self-contained file) as a `width` x `height` window shows it."""
+    done = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={png.parent / 'chromium-screenshot-profile'}",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and png.is_file(), done.stderr
+    return png

@@ -153,7 +153,10 @@ def test_help_documents_exit_codes_and_precedence():
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "Exit codes: 0 = every file predicted or kept; 3 = some files failed in this run" in text
+    assert (
+        "Exit codes: 0 = every file read or kept (uncertain and rejected rows are answers, "
+        "not failures); 3 = some files could not be read in this run" in text
+    )
     assert "1 = fatal" in text and "2 = bad command line or params" in text
     assert "An option given on the command line wins over the params file" in text
 
@@ -353,3 +356,30 @@ def test_read_number_from_the_command_line_writes_number_rows(project):
     assert result.exit_code == 0, result.output
     table = pd.read_csv("out.csv", dtype=str, keep_default_na=False).set_index("path")
     assert table.loc["n.png", "digits"] == "2"
+
+
+def test_uncertain_rows_are_not_failures_and_the_summary_line_counts_them(project):
+    result = invoke("photos", "--jobs", "1", "--min-confidence", "1")
+    assert result.exit_code == 0, result.output
+    counts = "2 predicted, 0 kept, 0 failed of which 0 in this run; 0 ok, 2 uncertain, 0 rejected"
+    assert counts in result.stderr
+
+
+@pytest.mark.parametrize("value", ["high", "1.5", "-0.1"])
+def test_bad_min_confidence_is_a_usage_error_naming_the_option(project, value):
+    result = invoke("photos", "--min-confidence", value)
+    assert result.exit_code == 2 and "--min-confidence" in result.output
+
+
+def test_min_confidence_comes_from_params_unless_given(project):
+    write_params(min_confidence=1.0)
+    assert invoke("photos", "--jobs", "1").exit_code == 0
+    assert json.loads(Path("summary.json").read_text())["by_status"]["uncertain"] == 2
+    assert invoke("photos", "--jobs", "1", "--min-confidence", "0").exit_code == 0
+    assert json.loads(Path("summary.json").read_text())["by_status"]["ok"] == 2
+
+
+def test_review_option_writes_the_sheet(project):
+    result = invoke("photos", "--jobs", "1", "--min-confidence", "1", "--review", "r.html")
+    assert result.exit_code == 0, result.output
+    assert Path("r.html").read_text().count("<article") == 2

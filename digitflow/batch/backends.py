@@ -1,8 +1,8 @@
 """Where a batch's chunks are read: the seam between the batch and the processes doing the work.
 
-A backend takes a chunk of files, reads it somewhere, and gives back its probabilities and
-error messages (``chunk_reading.ChunkResult``). The batch sees only :class:`Backend`: the
-chunking, the rows, their order and what to do with a chunk that kills its worker are the
+A backend takes a chunk of files, reads it somewhere, and gives back its probabilities, error
+messages and rejections (``chunk_reading.ChunkResult``). The batch sees only :class:`Backend`:
+the chunking, the rows, their order and what to do with a chunk that kills its worker are the
 same whichever backend runs: :func:`read_isolating` reads such a chunk again through
 :meth:`Backend.read_alone`, then in halves, until only the files that kill a worker alone are
 left. Here: :class:`LocalPool`, the default (a process pool on this machine, or no worker
@@ -56,14 +56,15 @@ def read_isolating(
         return read_alone(files)
     except ChunkKilledWorker:
         if len(files) == 1:
-            return np.zeros((10, 0), np.float32), [WORKER_KILLED]
+            return np.zeros((10, 0), np.float32), [WORKER_KILLED], []
     half = len(files) // 2
-    first_probs, first_errors = read_isolating(files[:half], read_alone)
-    second_probs, second_errors = read_isolating(files[half:], read_alone)
+    first_probs, first_errors, first_rejections = read_isolating(files[:half], read_alone)
+    second_probs, second_errors, second_rejections = read_isolating(files[half:], read_alone)
+    errors, rejections = first_errors + second_errors, first_rejections + second_rejections
     if isinstance(first_probs, list) or isinstance(second_probs, list):  # number mode
         listed = [p if isinstance(p, list) else [] for p in (first_probs, second_probs)]
-        return listed[0] + listed[1], first_errors + second_errors
-    return np.concatenate([first_probs, second_probs], axis=1), first_errors + second_errors
+        return listed[0] + listed[1], errors, rejections
+    return np.concatenate([first_probs, second_probs], axis=1), errors, rejections
 
 
 def open_backend(
@@ -150,8 +151,8 @@ class LocalPool(Backend):
             raise ChunkKilledWorker() from None
         if self.decoding.read == "number":
             return outcome
-        digits_kx28x28, errors = outcome
-        return predict_decoded(self.network, digits_kx28x28, errors), errors
+        digits_kx28x28, errors, rejections = outcome
+        return predict_decoded(self.network, digits_kx28x28, errors), errors, rejections
 
     def read_alone(self, files: ChunkFiles) -> ChunkResult:
         if self._pool is None:
@@ -160,12 +161,13 @@ class LocalPool(Backend):
         try:
             if self.decoding.read == "number":
                 return alone.submit(read_chunk, files, self.decoding, self.network).result()
-            digits_kx28x28, errors = alone.submit(decode_files, files, self.decoding).result()
+            decoded = alone.submit(decode_files, files, self.decoding).result()
         except BrokenProcessPool:
             raise ChunkKilledWorker() from None
         finally:
             stop_now(alone)
-        return predict_decoded(self.network, digits_kx28x28, errors), errors
+        digits_kx28x28, errors, rejections = decoded
+        return predict_decoded(self.network, digits_kx28x28, errors), errors, rejections
 
     def close(self) -> None:
         if self._pool is not None:

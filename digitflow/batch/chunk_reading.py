@@ -16,7 +16,7 @@ from PIL import Image
 
 from digitflow.atomic import write_bytes_atomic
 from digitflow.network.mlp import Network
-from digitflow.reading import images
+from digitflow.reading import images, one_digit
 from digitflow.reading.debug import debug_picture
 from digitflow.reading.images import Polarity
 from digitflow.reading.number_picture import number_picture
@@ -25,10 +25,11 @@ from digitflow.reading.segment import Rejected
 ChunkFiles = list[tuple[Path | str, str]]
 """``(path or URL, rel_path)`` of each file to read: only these travel to a worker, never
 pixels."""
-ChunkResult = tuple[np.ndarray | list[np.ndarray], list[str]]
-"""``(probs, errors)``: one error message per file ("" when it was read) and the
+ChunkResult = tuple[np.ndarray | list[np.ndarray], list[str], list[str]]
+"""``(probs, errors, rejections)``: one error message per file ("" when it was read); the
 probabilities of the k files that were read, in order: (10, k) in digit mode; in number mode
-one (digits, 10) array per file read, its digits left to right."""
+one (digits, 10) array per file read, its digits left to right; and for each of those k why
+it is not what the read mode expects ("" when nothing says so; always "" in number mode)."""
 
 
 @dataclass(frozen=True)
@@ -48,25 +49,30 @@ def read_chunk(files: ChunkFiles, decoding: Decoding, network: Network) -> Chunk
     """Decode and predict a chunk in one go: what a worker holding the model runs."""
     if decoding.read == "number":
         return read_numbers(files, decoding, network)
-    digits_kx28x28, errors = decode_files(files, decoding)
-    return predict_decoded(network, digits_kx28x28, errors), errors
+    digits_kx28x28, errors, rejections = decode_files(files, decoding)
+    return predict_decoded(network, digits_kx28x28, errors), errors, rejections
 
 
-def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, list[str]]:
-    """Read files as 28x28 digits: (k, 28, 28) float32, and one error message per file
-    ("" when it decoded; its digit is then zeros)."""
+def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, list[str], list[str]]:
+    """Read files as 28x28 digits: (k, 28, 28) float32, one error message per file ("" when
+    it decoded; its digit is then zeros), and for each file decoded the reason it is not one
+    digit ("" when nothing says so; ``digitflow.reading.one_digit``)."""
     digits_kx28x28 = np.zeros((len(files), 28, 28), np.float32)
     errors = [""] * len(files)
+    rejections = []
     for i, (path, rel_path) in enumerate(files):
         try:
-            image, reading = images.read_file(path, decoding.polarity, decoding.open_file)
+            image, reading = images.read_file(
+                path, decoding.polarity, decoding.open_file, refuse_several=False
+            )
         except Exception as exc:  # one bad file must never stop the batch: it becomes a row
             errors[i] = describe_failure(exc, path, rel_path)
             continue
         digits_kx28x28[i] = reading.digit
+        rejections.append(one_digit.rejection(reading))
         if decoding.debug_dir is not None:
             save_debug_png(decoding.debug_dir / f"{rel_path}.png", debug_picture(image, reading))
-    return digits_kx28x28, errors
+    return digits_kx28x28, errors, rejections
 
 
 def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> ChunkResult:
@@ -89,7 +95,7 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
         if decoding.debug_dir is not None:
             picture = Image.fromarray(number_picture(number))
             save_debug_png(decoding.debug_dir / f"{rel_path}.png", picture)
-    return numbers, errors
+    return numbers, errors, [""] * len(numbers)
 
 
 def predict_decoded(network: Network, digits_kx28x28: np.ndarray, errors: list[str]) -> np.ndarray:

@@ -28,6 +28,7 @@ from digitflow.atomic import (
     make_folder,
     remove_stale_temporaries,
     through_symlink,
+    write_bytes_atomic,
     writing,
 )
 from digitflow.batch.backends import Backend, ChunkKilledWorker, open_backend, read_isolating
@@ -44,14 +45,16 @@ from digitflow.batch.predictions_file import (
     csv_output,
     error_row,
     number_rows,
-    ok_rows,
     open_previous,
+    predicted_rows,
+    redecided,
 )
+from digitflow.batch.review_sheet import review_sheet
 from digitflow.batch.run_record import RunCounts, RunTimes, run_summary, utc_now
 from digitflow.console import note, warn
 from digitflow.network import mlp
 from digitflow.network.mlp import Network
-from digitflow.network.model_io import load_network, network_fingerprint
+from digitflow.network.model_io import load_network, network_fingerprint, stored_min_confidence
 from digitflow.params import require
 from digitflow.progress import count_progress, interactive
 from digitflow.reading import images
@@ -90,6 +93,9 @@ class PredictFolderConfig:
     scheduler: str | None = None
     """A Dask scheduler's address (``tcp://host:8786``) to run the chunks on; None or
     ``local``: the local process pool."""
+    min_confidence: float | Literal["auto"] = "auto"
+    """Rows read with a lower calibrated confidence are ``uncertain``; ``auto``: the threshold
+    train chose on the validation split and stored with the weights."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_dir", str(self.input_dir))  # a Path is welcome too
@@ -108,6 +114,11 @@ class PredictFolderConfig:
         require(
             self.scheduler != "", "predict_folder.scheduler", "must be an address, local or null"
         )
+        require(
+            self.min_confidence == "auto" or 0 <= self.min_confidence <= 1,
+            "predict_folder.min_confidence",
+            f"must be auto or in [0, 1], got {self.min_confidence!r}",
+        )
 
 
 def predict_folder(
@@ -120,16 +131,18 @@ def predict_folder(
     retry_errors: bool = False,
     debug_dir: Path | None = None,
     lock_timeout_s: float = 0.0,
+    review_html: Path | None = None,
 ) -> dict:
     """Predict every file under ``config.input_dir``; write ``out_csv`` and ``summary_json``
-    (through them if they are symlinks).
+    (through them if they are symlinks), and the review sheet of the doubtful rows to
+    ``review_html``.
 
     Returns the summary. Unreadable files become error rows; only a fatal problem raises,
     leaving both outputs untouched. The problems found before the work starts (input folder,
     model, an output path naming a folder, the Dask scheduler) create nothing at all.
     """
     folder = open_input_folder(config.input_dir)
-    network, model_id = _load_model(model_path)
+    network, model_id, min_confidence = _load_model(model_path, config.min_confidence)
     out_csv, summary_json = through_symlink(out_csv), through_symlink(summary_json)
     for destination in (out_csv, summary_json):
         check_destination(destination)
@@ -147,7 +160,8 @@ def predict_folder(
         )
         if debug_dir is not None:
             _mark_debug_dir(debug_dir)
-        own_files = [out_csv, summary_json, lock_path, *([debug_dir] if debug_dir else [])]
+        own_files = [out_csv, summary_json, lock_path]
+        own_files += [path for path in (debug_dir, review_html) if path is not None]
         files = functools.partial(
             folder.walk,
             config.patterns,
@@ -156,7 +170,7 @@ def predict_folder(
         )
         total = sum(1 for _ in files()) if interactive() else None
         started_at, started = utc_now(), time.perf_counter()
-        batch = _Batch(model_id, config.read)
+        batch = _Batch(model_id, min_confidence, config.read)
         decoding = Decoding(
             config.polarity, debug_dir, config.read, config.max_digits, folder.open_file
         )
@@ -175,12 +189,19 @@ def predict_folder(
                 counts = RunCounts(
                     batch.processed, batch.reused, batch.failed_now, walk_stats.skipped_symlinks
                 )
-                result = run_summary(writer, folder.location, model_id, counts, times)
+                result = run_summary(
+                    writer, folder.location, model_id, counts, times, min_confidence
+                )
                 with writing(summary_json):
                     summary_tmp.write_text(json_text(result), encoding="utf-8")
         finally:
             if previous is not None:
                 previous.close()
+        if review_html is not None:  # read back from the CSV now in place
+            sheet = review_sheet(
+                out_csv, folder.location, config.polarity, config.read, folder.open_file
+            )
+            write_bytes_atomic(review_html, sheet.encode())
     return result
 
 
@@ -206,9 +227,12 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _load_model(model_path: Path) -> tuple[Network, str]:
-    network, _ = load_network(model_path)
-    return network, predictor_id(model_path)
+def _load_model(model_path: Path, min_confidence: float | str) -> tuple[Network, str, float]:
+    """The network, its predictor id and the minimum confidence of an ``ok`` row."""
+    network, meta = load_network(model_path)
+    if min_confidence == "auto":  # a model made before calibration marks nothing uncertain
+        min_confidence = stored_min_confidence(model_path, meta) or 0.0
+    return network, predictor_id(model_path), float(min_confidence)
 
 
 def predictor_id(model_path: Path) -> str:
@@ -224,8 +248,9 @@ class _Batch:
     """Runs the chunks through a backend and turns its results into rows, keeping a bounded
     window of chunks in flight so workers stay busy while this process writes."""
 
-    def __init__(self, model_id: str, read: ReadMode = "digit"):
+    def __init__(self, model_id: str, min_confidence: float, read: ReadMode = "digit"):
         self.model_id = model_id
+        self.min_confidence = min_confidence
         self.read = read
         self.processed = 0
         self.reused = 0
@@ -273,16 +298,18 @@ class _Batch:
     ) -> None:
         to_decode = _to_decode(chunk, reusable)
         try:
-            probs, errors = backend.result(reading) if reading else (None, [])
+            probs, errors, rejections = backend.result(reading) if reading else (None, [], [])
         except ChunkKilledWorker:
             # Every chunk in flight may fail with the one that killed a worker: each is read
             # again on its own, and only a file that kills its worker alone gets an error.
             files = [(f.path, f.rel_path) for f in to_decode]
-            probs, errors = read_isolating(files, backend.read_alone)
-        decoded = iter(self._decoded_rows(to_decode, probs, errors))
+            probs, errors, rejections = read_isolating(files, backend.read_alone)
+        decoded = iter(self._decoded_rows(to_decode, probs, errors, rejections))
         rows = []
         for found, row in zip(chunk, reusable, strict=True):
-            if row is None and found.problem:
+            if row is not None:  # kept: only its ok/uncertain status may change
+                row = redecided(row, self.min_confidence)
+            elif found.problem:
                 row = error_row(found, found.problem, self.model_id, self.read)
             rows.append(row or next(decoded))
         writer.write(rows)
@@ -294,11 +321,22 @@ class _Batch:
         )
 
     def _decoded_rows(
-        self, files: list[FoundFile], probs: np.ndarray | list[np.ndarray] | None, errors: list[str]
+        self,
+        files: list[FoundFile],
+        probs: np.ndarray | list[np.ndarray] | None,
+        errors: list[str],
+        rejections: list[str],
     ) -> list[Row]:
+        """Rows of the files a chunk read; ``rejections`` has one reason per file read."""
         ok = [found for found, error in zip(files, errors, strict=True) if not error]
-        make_rows = number_rows if self.read == "number" else ok_rows
-        predicted = iter(make_rows(ok, probs, self.model_id) if ok else [])
+        if not ok:
+            predicted = iter([])
+        elif self.read == "number":
+            predicted = iter(number_rows(ok, probs, self.model_id, self.min_confidence))
+        else:
+            predicted = iter(
+                predicted_rows(ok, probs, self.model_id, self.min_confidence, rejections)
+            )
         return [
             error_row(found, error, self.model_id, self.read) if error else next(predicted)
             for found, error in zip(files, errors, strict=True)

@@ -35,15 +35,30 @@ COLUMNS = (
 )
 NUMBER_COLUMNS = (*COLUMNS, "digits", "digit_confidences")
 """Number mode (``--read number``): ``predicted`` holds the digits as a string, leading zeros
-kept; ``confidence`` is the number's (the product of its digits'); p0..p9 are empty; then
-the count of digits and each digit's confidence, ``;``-separated."""
-PATH, PREDICTED, MODEL, SIZE, MTIME, STATUS, ERROR = (
+kept; ``confidence`` is the number's (the product of its digits', what ``--min-confidence``
+is held against); p0..p9 are empty; then the count of digits and each digit's confidence,
+``;``-separated."""
+PATH, PREDICTED, CONFIDENCE, MODEL, SIZE, MTIME, STATUS, ERROR = (
     COLUMNS.index(c)
-    for c in ("path", "predicted", "model", "size_bytes", "mtime_ns", "status", "error")
+    for c in (
+        "path",
+        "predicted",
+        "confidence",
+        "model",
+        "size_bytes",
+        "mtime_ns",
+        "status",
+        "error",
+    )
 )
 TEXT_COLUMNS = (PATH, ERROR)
 """The cells that hold a file name or a message, escaped in the file."""
-STATUSES = ("ok", "error")
+STATUSES = ("ok", "uncertain", "rejected", "error")
+"""``ok``: a digit (or number), read with at least the minimum confidence. ``uncertain``:
+read with less (the row keeps the prediction and the probabilities). ``rejected``: the
+picture does not hold one handwritten digit (the row keeps what the network said; ``error``
+says why). ``error``: the file could not be read. Only ``error`` is a failure."""
+PREDICTED_STATUSES = STATUSES[:3]
 DIGIT_LABELS = tuple(str(d) for d in range(NUM_DIGITS))
 CSV_ENCODING = {"encoding": "utf-8"}
 """Strict: the escape leaves nothing in a cell that is not valid UTF-8."""
@@ -61,44 +76,80 @@ class PredictionsFileError(DigitflowError):
     """The previous predictions file cannot be updated incrementally."""
 
 
-def ok_rows(files: list[FoundFile], probs_10xm: np.ndarray, model: str) -> list[Row]:
-    """Rows for decoded files; column j of ``probs_10xm`` belongs to ``files[j]``."""
+def predicted_rows(
+    files: list[FoundFile],
+    probs_10xm: np.ndarray,
+    model: str,
+    min_confidence: float,
+    rejections: list[str],
+) -> list[Row]:
+    """Rows for decoded files; column j of ``probs_10xm`` belongs to ``files[j]``, and
+    ``rejections[j]`` is why it is not one handwritten digit ("" when it is)."""
     predicted = probs_10xm.argmax(axis=0)
     confidence = probs_10xm.max(axis=0)
     probabilities = np.char.mod(f"%.{DECIMALS}f", probs_10xm.T.astype(np.float64))  # (m, 10)
-    return [
-        (
-            found.rel_path,
-            str(int(predicted[j])),
-            f"{float(confidence[j]):.{DECIMALS}f}",
-            *probabilities[j].tolist(),
-            model,
-            str(found.size_bytes),
-            str(found.mtime_ns),
-            "ok",
-            "",
+    rows = []
+    for j, found in enumerate(files):
+        confidence_text = f"{float(confidence[j]):.{DECIMALS}f}"
+        status, reason = decide(confidence_text, rejections[j], min_confidence)
+        rows.append(
+            (
+                found.rel_path,
+                str(int(predicted[j])),
+                confidence_text,
+                *probabilities[j].tolist(),
+                model,
+                str(found.size_bytes),
+                str(found.mtime_ns),
+                status,
+                reason,
+            )
         )
-        for j, found in enumerate(files)
-    ]
+    return rows
 
 
-def number_rows(files: list[FoundFile], probs: list[np.ndarray], model: str) -> list[Row]:
+def decide(confidence_text: str, rejection: str, min_confidence: float) -> tuple[str, str]:
+    """Status and reason of a read picture. Decided on the confidence as the CSV holds it,
+    so a row re-decided from the file (:func:`redecided`) gets the same answer."""
+    if rejection:
+        return "rejected", rejection
+    if float(confidence_text) < min_confidence:
+        return "uncertain", f"confidence {confidence_text} is below {min_confidence:g}"
+    return "ok", ""
+
+
+def redecided(row: Row, min_confidence: float) -> Row:
+    """A kept row with its ``ok``/``uncertain`` status decided again for ``min_confidence``:
+    a new threshold needs no decoding. Rejected rows stay rejected (that is not about
+    confidence)."""
+    if row[STATUS] not in ("ok", "uncertain"):
+        return row
+    status, reason = decide(row[CONFIDENCE], "", min_confidence)
+    return (*row[:STATUS], status, reason, *row[ERROR + 1 :])  # number rows go on
+
+
+def number_rows(
+    files: list[FoundFile], probs: list[np.ndarray], model: str, min_confidence: float
+) -> list[Row]:
     """Number-mode rows for decoded files; ``probs[j]`` (k, 10) holds the probabilities of
-    the k digits of ``files[j]``, left to right."""
+    the k digits of ``files[j]``, left to right. A number read with a confidence below
+    ``min_confidence`` is ``uncertain``."""
     rows = []
     for found, probs_kx10 in zip(files, probs, strict=True):
         confidences = probs_kx10.max(axis=1).astype(np.float64)
+        confidence_text = f"{float(np.prod(confidences)):.{DECIMALS}f}"
+        status, reason = decide(confidence_text, "", min_confidence)
         rows.append(
             (
                 found.rel_path,
                 "".join(str(int(d)) for d in probs_kx10.argmax(axis=1)),
-                f"{float(np.prod(confidences)):.{DECIMALS}f}",
+                confidence_text,
                 *("",) * NUM_DIGITS,
                 model,
                 str(found.size_bytes),
                 str(found.mtime_ns),
-                "ok",
-                "",
+                status,
+                reason,
                 str(len(confidences)),
                 ";".join(f"{c:.{DECIMALS}f}" for c in confidences),
             )
@@ -168,7 +219,7 @@ class PredictionsWriter:
             if row[STATUS] == "ok":
                 for digit in row[PREDICTED]:
                     self.by_digit[digit] += 1
-            elif len(self.failed_files) < self.failed_listed:
+            elif row[STATUS] == "error" and len(self.failed_files) < self.failed_listed:
                 self.failed_files.append({"path": row[PATH], "error": row[ERROR]})
 
     @property
@@ -235,7 +286,7 @@ def _check_row(row: Row, line_number: int, last_path: str | None, header: Row) -
     number = header == NUMBER_COLUMNS
     predicted = row[PREDICTED]
     readable = predicted.isascii() and predicted.isdigit() if number else predicted in DIGIT_LABELS
-    if row[STATUS] == "ok" and not readable:
+    if row[STATUS] in PREDICTED_STATUSES and not readable:
         raise ValueError(f"line {line_number}: predicted is {predicted!r}")
 
 
@@ -276,7 +327,7 @@ class PreviousRows:
         )
         if not same:
             return None
-        if row[STATUS] == "ok":
+        if row[STATUS] in PREDICTED_STATUSES:
             return None if found.problem else row
         if self.retry_errors:
             return None

@@ -42,11 +42,14 @@ def run_summary(
     model: str,
     counts: RunCounts,
     times: RunTimes,
+    min_confidence: float,
 ) -> dict:
-    """The run's summary. Every file is counted once: ``predicted`` (read now, ok),
-    ``failed_now`` (read now, an error row) or ``kept`` (an unchanged row of the previous
-    output, ``--incremental``, error rows included); ``failed`` counts every error row of the
-    CSV, kept ones included. ``decoded`` files were read this run and set the speed."""
+    """The run's summary. Every file is counted once: ``predicted`` (read now, not an
+    error), ``failed_now`` (read now, an error row) or ``kept`` (an unchanged row of the
+    previous output, ``--incremental``, error rows included); ``failed`` counts every error
+    row of the CSV, kept ones included. ``decoded`` files were read this run and set the
+    speed. ``by_status`` counts every status (uncertain and rejected rows are read files,
+    not failures)."""
     failed = writer.by_status["error"]
     decoded, kept = counts.decoded, counts.kept
     return {
@@ -61,6 +64,8 @@ def run_summary(
         "failed": failed,
         "failed_now": counts.failed_now,
         "skipped_symlinks": counts.skipped_symlinks,
+        "by_status": writer.by_status,
+        "min_confidence": min_confidence,
         "by_digit": writer.by_digit,
         "failed_files": writer.failed_files,
         "failed_files_not_listed": failed - len(writer.failed_files),

@@ -7,7 +7,11 @@ how sure the network says it is. Both results are stored in the weights file, so
 predict-folder use them without the validation data.
 """
 
+import math
+
 import numpy as np
+
+from digitflow.network.mlp import Network, scaled_logits, softmax_columns
 
 _NEWTON_STEPS = 50
 _BETA_RANGE = (1e-3, 1e3)
@@ -71,3 +75,24 @@ def min_confidence_for(confidence: np.ndarray, correct: np.ndarray, target_error
     cuts = np.append(ranked[1:] < ranked[:-1], True)  # the last sample of each tie
     allowed = np.flatnonzero(cuts & (risk <= target_error))
     return float(ranked[allowed[-1]]) if allowed.size else 1.0
+
+
+def calibrate_on(network: Network, X_784xm: np.ndarray, y: np.ndarray, target_error: float) -> dict:
+    """Fit ``network.temperature`` on held-out images (set in place) and choose there the
+    threshold for ``target_error``: the ``calibration`` record of the weights file's meta.
+    Without images the network stays as trained and no threshold is stored (None)."""
+    record = {"temperature": 1.0, "min_confidence": None, "target_error": target_error}
+    if y.size == 0:
+        return record
+    logits = network.predict_logits(X_784xm)
+    network.temperature = fit_temperature(logits, y)
+    proba = softmax_columns(scaled_logits(logits, network.temperature))
+    confidence, correct = proba.max(axis=0), proba.argmax(axis=0) == y
+    # Floored to the CSV's 6 decimals, on which predict-folder decides (and re-decides) rows.
+    min_confidence = math.floor(min_confidence_for(confidence, correct, target_error) * 1e6) / 1e6
+    record |= {
+        "temperature": network.temperature,
+        "min_confidence": min_confidence,
+        "val_coverage": round(float(np.mean(confidence >= min_confidence)), 6),
+    }
+    return record

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitflow.errors import DigitflowError, one_line
+from digitflow.reading import one_digit
 from digitflow.reading.paper import Polarity
 from digitflow.reading.recipe import Reading, analyse, ink_mask, read_picture
 from digitflow.reading.segment import (
@@ -28,7 +29,6 @@ from digitflow.reading.segment import (
     Ink,
     Segmentation,
     SeveralDigits,
-    digits_side_by_side,
     segment_number,
 )
 
@@ -109,28 +109,34 @@ def normalise_digit(image: Image.Image, polarity: Polarity = "auto") -> np.ndarr
     return read_image(image, polarity).digit
 
 
-def read_image(image: Image.Image, polarity: Polarity = "auto") -> Reading:
+def read_image(
+    image: Image.Image, polarity: Polarity = "auto", refuse_several: bool = True
+) -> Reading:
     """``recipe.read_picture`` with the polarity checked; raises EmptyImage when no ink is
-    found, so the record's digit is always there."""
+    found, so the record's digit is always there, and SeveralDigits for digits side by side
+    unless ``refuse_several`` is False (the batch makes such a picture a ``rejected`` row)."""
     if polarity not in ("auto", "dark-on-light", "light-on-dark"):
         raise ValueError(f"polarity must be auto, dark-on-light or light-on-dark, got {polarity}")
     reading = read_picture(image, polarity)
     if reading.digit is None:
         raise EmptyImage("no ink found: the picture looks blank")
-    count = digits_side_by_side(reading.groups.masses, reading.groups.boxes)
-    if count > 1:
-        raise SeveralDigits(f"{count} digits side by side: use --read number")
+    several = one_digit.several_digits(reading)
+    if several and refuse_several:
+        raise SeveralDigits(several)
     return reading
 
 
 def read_file(
-    path: Path | str, polarity: Polarity = "auto", open_file: Callable | None = None
+    path: Path | str,
+    polarity: Polarity = "auto",
+    open_file: Callable | None = None,
+    refuse_several: bool = True,
 ) -> tuple[Image.Image, Reading]:
     """The decoded image in ``path`` (opened as ``open_image`` does) and ``read_image`` of it
     (EmptyImage names the file)."""
     image = open_image(path, open_file)
     try:
-        return image, read_image(image, polarity)
+        return image, read_image(image, polarity, refuse_several)
     except EmptyImage as error:
         raise EmptyImage(f"{path}: {error}") from None
 

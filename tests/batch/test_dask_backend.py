@@ -90,14 +90,14 @@ class KillWhenReading(WorkerPlugin):
     def setup(self, worker):
         self.real_read_file = images.read_file
 
-        def read_or_die(path, *options):
+        def read_or_die(path, *options, **keywords):
             if Path(path).name == self.name and not (
                 self.once_marker and self.once_marker.exists()
             ):
                 if self.once_marker:
                     self.once_marker.touch()
                 os._exit(9)
-            return self.real_read_file(path, *options)
+            return self.real_read_file(path, *options, **keywords)
 
         images.read_file = read_or_die
 
@@ -228,10 +228,10 @@ def test_losing_the_scheduler_mid_run_is_fatal_and_keeps_the_previous_outputs(
     ) as threads:
         real_read_file = images.read_file
 
-        def read_and_close_the_scheduler(path, *options):
+        def read_and_close_the_scheduler(path, *options, **keywords):
             if Path(path).name == "f.png":
                 threads.loop.add_callback(threads.scheduler.close)
-            return real_read_file(path, *options)
+            return real_read_file(path, *options, **keywords)
 
         monkeypatch.setattr(images, "read_file", read_and_close_the_scheduler)
         with pytest.raises(SchedulerLost, match="lost the Dask scheduler at tcp://127.0.0.1"):

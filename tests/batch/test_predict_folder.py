@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import digit_image, make_folder, save_digit, save_model
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digitflow.batch import backends, folder_walk, predict
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
@@ -30,7 +30,7 @@ from digitflow.batch.predict import (
 from digitflow.batch.predictions_file import COLUMNS, PROBABILITY_COLUMNS, PredictionsFileError
 from digitflow.errors import ParamsError
 from digitflow.network.mlp import Network
-from digitflow.network.model_io import ModelFormatError
+from digitflow.network.model_io import ModelFormatError, load_network, save_network
 from digitflow.reading import images
 from digitflow.reading.debug import PANEL_PX
 
@@ -43,7 +43,8 @@ def model(tmp_path: Path) -> Path:
 
 
 def run(folder: Path, model: Path, tmp_path: Path, **options) -> dict:
-    settings = {k: options.pop(k) for k in ("patterns", "follow_symlinks", "jobs") if k in options}
+    keys = ("patterns", "follow_symlinks", "jobs", "min_confidence")
+    settings = {k: options.pop(k) for k in keys if k in options}
     config = PredictFolderConfig(input_dir=folder, **{"jobs": 1, **settings})
     out = options.pop("out", tmp_path / "out" / "predictions.csv")
     summary = options.pop("summary", tmp_path / "out" / "summary.json")
@@ -73,9 +74,9 @@ def decode_count(monkeypatch) -> list[Path]:
     decoded = []
     real_read_file = images.read_file
 
-    def counting_read_file(path, *options):
+    def counting_read_file(path, *options, **keywords):
         decoded.append(Path(path))
-        return real_read_file(path, *options)
+        return real_read_file(path, *options, **keywords)
 
     monkeypatch.setattr(images, "read_file", counting_read_file)
     return decoded
@@ -612,10 +613,10 @@ def test_file_that_kills_its_decoding_worker_gets_an_error_row_and_the_batch_goe
     folder = make_folder(tmp_path / "in", names)
     real_read_file = images.read_file
 
-    def out_of_memory_on_05(path, *options):
+    def out_of_memory_on_05(path, *options, **keywords):
         if Path(path).name == "05.png":
             os._exit(9)  # what the kernel's out-of-memory killer does to a worker
-        return real_read_file(path, *options)
+        return real_read_file(path, *options, **keywords)
 
     # fork, so the workers inherit the patched reader
     fork = multiprocessing.get_context("fork")
@@ -673,3 +674,97 @@ def test_a_format_outside_the_allow_list_is_never_handed_to_its_plugin(tmp_path,
     (tmp_path / "scan.png").write_bytes(POSTSCRIPT)
     with pytest.raises(images.UnsupportedFormat, match=r"scan.png: .*\(found: EPS\)"):
         images.open_image(tmp_path / "scan.png")
+
+
+# ---------------------------------------------------------------- statuses: uncertain, rejected
+
+
+def save_calibrated_model(path: Path, min_confidence: float) -> Path:
+    network, _ = load_network(save_model(path, seed=0))
+    save_network(path, network, {"calibration": {"min_confidence": min_confidence}})
+    return path
+
+
+def confidences(tmp_path: Path) -> dict[str, float]:
+    return {path: float(c) for path, c in rows(tmp_path)["confidence"].items()}
+
+
+def test_rows_below_the_threshold_are_uncertain_and_keep_their_prediction(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png", "b.png"])
+    run(folder, model, tmp_path, min_confidence=0.0)
+    threshold = max(confidences(tmp_path).values())  # a.png and b.png are the same picture
+    result = run(folder, model, tmp_path, min_confidence=min(1.0, threshold + 1e-6))
+    table = rows(tmp_path)
+    assert set(table["status"]) == {"uncertain"}
+    assert all(table["predicted"] != "") and all(table["p0"] != "")
+    assert table.loc["a.png", "error"].startswith("confidence ")
+    assert result["by_status"] == {"ok": 0, "uncertain": 2, "rejected": 0, "error": 0}
+    assert result["by_digit"] == dict.fromkeys(result["by_digit"], 0)  # digits of ok rows only
+
+
+def test_auto_uses_the_threshold_stored_with_the_model(tmp_path):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    high = save_calibrated_model(tmp_path / "high.npz", 1.0)
+    assert run(folder, high, tmp_path)["by_status"]["uncertain"] == 1
+    low = save_calibrated_model(tmp_path / "low.npz", 0.0)
+    assert run(folder, low, tmp_path)["by_status"]["ok"] == 1
+
+
+def test_a_model_without_a_threshold_marks_nothing_uncertain(tmp_path, model):
+    result = run(make_folder(tmp_path / "in", ["a.png"]), model, tmp_path)
+    assert result["by_status"]["ok"] == 1 and result["min_confidence"] == 0.0
+
+
+def test_a_picture_of_several_digits_is_rejected_with_its_reason(tmp_path, model):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = Image.new("L", (240, 120), 225)
+    for left in (20, 120):
+        ImageDraw.Draw(image).line([(left + 8, 20), (left + 48, 20), (left + 20, 100)], 30, 10)
+    image.save(folder / "number.png")
+    run(folder, model, tmp_path)
+    row = rows(tmp_path).loc["number.png"]
+    assert row["status"] == "rejected" and row["predicted"] != ""
+    assert row["error"] == "2 digits side by side: use --read number"
+
+
+def test_incremental_keeps_an_uncertain_row_uncertain_without_decoding(
+    tmp_path, model, decode_count
+):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    run(folder, model, tmp_path, min_confidence=1.0)
+    decode_count.clear()
+    result = run(folder, model, tmp_path, min_confidence=1.0, incremental=True)
+    assert decode_count == [] and result["kept"] == 1
+    assert rows(tmp_path).loc["a.png", "status"] == "uncertain"
+
+
+def test_incremental_redecides_statuses_for_a_new_threshold_without_decoding(
+    tmp_path, model, decode_count
+):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    run(folder, model, tmp_path, min_confidence=1.0)
+    before = rows(tmp_path).loc["a.png"]
+    decode_count.clear()
+    run(folder, model, tmp_path, min_confidence=0.0, incremental=True)
+    after = rows(tmp_path).loc["a.png"]
+    assert decode_count == []
+    assert (before["status"], after["status"], after["error"]) == ("uncertain", "ok", "")
+    assert after.drop(["status", "error"]).equals(before.drop(["status", "error"]))
+
+
+def test_incremental_keeps_rejected_rows_whatever_the_threshold(tmp_path, model, decode_count):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = Image.new("L", (300, 120), 225)
+    ImageDraw.Draw(image).line([(10, 60), (290, 62)], fill=30, width=6)
+    image.save(folder / "ruled.png")
+    run(folder, model, tmp_path)
+    decode_count.clear()
+    run(folder, model, tmp_path, min_confidence=0.0, incremental=True)
+    assert decode_count == [] and rows(tmp_path).loc["ruled.png", "status"] == "rejected"
+
+
+def test_min_confidence_out_of_range_is_refused_naming_the_key():
+    with pytest.raises(ParamsError, match="predict_folder.min_confidence"):
+        PredictFolderConfig(min_confidence=1.5)

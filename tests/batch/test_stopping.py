@@ -25,11 +25,11 @@ BLOCKING_READER = textwrap.dedent(
 
     real_read_file = images.read_file
 
-    def read_file(path, *options):
+    def read_file(path, *options, **keywords):
         if Path(path).name.startswith("block"):  # a decode that never ends, until killed
             Path(os.environ["BLOCKED_DIR"], str(os.getpid())).write_text("")
             signal.pause()
-        return real_read_file(path, *options)
+        return real_read_file(path, *options, **keywords)
 
     images.read_file = read_file
     """

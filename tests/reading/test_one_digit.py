@@ -1,0 +1,96 @@
+"""The reasons a picture is not one handwritten digit, each on a drawn example."""
+
+import pytest
+from PIL import Image, ImageDraw
+
+from digitflow.reading.one_digit import rejection, runs_off_edge
+from digitflow.reading.recipe import read_picture
+
+
+def sheet(width: int, height: int = 120) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    image = Image.new("L", (width, height), 225)
+    return image, ImageDraw.Draw(image)
+
+
+def seven(draw: ImageDraw.ImageDraw, left: float, top: float = 20, size: float = 80) -> None:
+    corners = [(left + size * 0.1, top), (left + size * 0.6, top), (left + size * 0.25, top + size)]
+    draw.line(corners, fill=30, width=10)
+
+
+def one_seven() -> Image.Image:
+    image, draw = sheet(120)
+    seven(draw, 30)
+    return image
+
+
+def sevens_side_by_side(count: int) -> Image.Image:
+    image, draw = sheet(40 + 100 * count)
+    for i in range(count):
+        seven(draw, 20 + 100 * i)
+    return image
+
+
+def ruled_line() -> Image.Image:
+    image, draw = sheet(300)
+    draw.line([(10, 60), (290, 62)], fill=30, width=6)
+    return image
+
+
+def blot() -> Image.Image:
+    image, draw = sheet(120)
+    draw.ellipse([30, 30, 90, 85], fill=40)
+    return image
+
+
+def seven_cut_by_the_edge() -> Image.Image:
+    image, draw = sheet(120)
+    seven(draw, 75)  # its bar runs past the right edge
+    return image
+
+
+def zero_with_a_gap() -> Image.Image:
+    """A 0 drawn in two strokes: two groups, one above the other's columns."""
+    image, draw = sheet(120)
+    draw.arc([35, 20, 85, 100], 100, 260, fill=30, width=10)
+    draw.arc([35, 20, 85, 100], 280, 80, fill=30, width=10)
+    return image
+
+
+def five_with_its_bar_apart() -> Image.Image:
+    image, draw = sheet(120)
+    draw.line([(45, 20), (85, 20)], fill=30, width=10)  # the bar, lifted off the body
+    draw.line([(45, 32), (42, 55)], fill=30, width=10)
+    draw.arc([35, 45, 85, 100], 200, 160, fill=30, width=10)
+    return image
+
+
+@pytest.mark.parametrize("picture", [one_seven, zero_with_a_gap, five_with_its_bar_apart])
+def test_one_digit_is_not_rejected(picture):
+    assert rejection(read_picture(picture())) == ""
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_digits_side_by_side_are_a_number(count):
+    reason = rejection(read_picture(sevens_side_by_side(count)))
+    assert reason == f"{count} digits side by side: use --read number"
+
+
+@pytest.mark.parametrize(
+    ("picture", "reason"),
+    [
+        (ruled_line, "a long thin line, not a digit"),
+        (blot, "a solid blot of ink, not a digit"),
+        (seven_cut_by_the_edge, "the ink runs off the picture's edge: the digit may be cut"),
+    ],
+)
+def test_each_reason_on_a_drawn_example(picture, reason):
+    assert rejection(read_picture(picture())) == reason
+
+
+def test_a_picture_without_ink_has_no_reason_here():
+    assert rejection(read_picture(Image.new("L", (60, 60), 225))) == ""
+
+
+def test_a_small_digit_near_the_edge_is_not_cut():
+    assert not runs_off_edge((10, 20, 0, 8), (100, 100))
+    assert runs_off_edge((10, 60, 0, 30), (100, 100))
