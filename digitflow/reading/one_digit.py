@@ -8,14 +8,18 @@ The thresholds were measured on the photo bench (bench/trust.py): each lets thro
 99.5 % of single MNIST digits.
 """
 
+import numpy as np
+
 from digitflow.reading.recipe import Reading
 from digitflow.reading.segment import digits_side_by_side
 
-EDGE_PX = 1
-"""Ink within this many analysis px of the picture's border runs off it."""
 EDGE_MIN_SIDE_SHARE = 0.25
-"""Only a digit whose box spans this share of the picture along that edge counts as cut
-(a tiny digit near the edge is just placed there)."""
+"""Only a digit whose box spans this share of the picture along an edge can be cut there (a
+small digit near the edge is just placed there) ..."""
+EDGE_INNER_PX = 2
+"""... and only if its strokes run into that edge undiminished: at least as much ink on the
+border line as on the line this many analysis px inside. A stroke merely touching the edge
+(a round digit filling the picture) narrows towards it; a cut stroke does not."""
 LINE_ASPECT = 4.0
 """A box this many times wider than tall is a line, not a digit (MNIST's widest are ~2)."""
 BLOT_COVERAGE = 0.75
@@ -36,7 +40,7 @@ def rejection(reading: Reading) -> str:
         return "a long thin line, not a digit"
     if reading.coverage >= BLOT_COVERAGE:
         return "a solid blot of ink, not a digit"
-    if runs_off_edge(reading.digit_box, reading.picture.small.shape):
+    if runs_off_edge(groups.digit):
         return "the ink runs off the picture's edge: the digit may be cut"
     return ""
 
@@ -50,13 +54,21 @@ def several_digits(reading: Reading) -> str:
     return f"{count} digits side by side: use --read number" if count > 1 else ""
 
 
-def runs_off_edge(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
-    """Whether a digit box (top, bottom, left, right) touches the border of a (h, w) picture
-    while spanning a good share of it along that border."""
-    top, bottom, left, right = box
-    height, width = shape
-    tall = bottom - top >= EDGE_MIN_SIDE_SHARE * height
-    wide = right - left >= EDGE_MIN_SIDE_SHARE * width
-    touches_side = left < EDGE_PX or right > width - EDGE_PX
-    touches_end = top < EDGE_PX or bottom > height - EDGE_PX
-    return (touches_side and tall) or (touches_end and wide)
+def runs_off_edge(digit: np.ndarray) -> bool:
+    """Whether the digit's ink (an (h, w) mask of the whole analysis picture) runs off one of
+    the picture's edges: it spans a good share along that edge, and its strokes reach the
+    border as wide as they are just inside it."""
+    height, width = digit.shape
+    rows, cols = digit.any(axis=1), digit.any(axis=0)
+    sides = (
+        (digit[0], digit[min(EDGE_INNER_PX, height - 1)], cols),
+        (digit[-1], digit[max(height - 1 - EDGE_INNER_PX, 0)], cols),
+        (digit[:, 0], digit[:, min(EDGE_INNER_PX, width - 1)], rows),
+        (digit[:, -1], digit[:, max(width - 1 - EDGE_INNER_PX, 0)], rows),
+    )
+    return any(
+        border.any()
+        and along.sum() >= EDGE_MIN_SIDE_SHARE * along.size
+        and border.sum() >= inner.sum()
+        for border, inner, along in sides
+    )

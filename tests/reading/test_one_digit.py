@@ -1,5 +1,6 @@
 """The reasons a picture is not one handwritten digit, each on a drawn example."""
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -44,7 +45,7 @@ def blot() -> Image.Image:
 
 def seven_cut_by_the_edge() -> Image.Image:
     image, draw = sheet(120)
-    seven(draw, 75)  # its bar runs past the right edge
+    seven(draw, 90)  # its bar's end and the top of its stem lie past the right edge
     return image
 
 
@@ -91,6 +92,18 @@ def test_a_picture_without_ink_has_no_reason_here():
     assert rejection(read_picture(Image.new("L", (60, 60), 225))) == ""
 
 
-def test_a_small_digit_near_the_edge_is_not_cut():
-    assert not runs_off_edge((10, 20, 0, 8), (100, 100))
-    assert runs_off_edge((10, 60, 0, 30), (100, 100))
+def test_a_stroke_cut_by_the_edge_runs_off_it_and_a_touching_curve_does_not():
+    cut = np.zeros((100, 100), bool)
+    cut[10:60, 0:8] = True  # a vertical stroke whose left half is beyond the picture
+    assert runs_off_edge(cut)
+    touching = np.zeros((100, 100), bool)
+    yy, xx = np.mgrid[0:100, 0:100]
+    ring = np.abs(np.hypot(yy - 40, xx - 29) - 26) < 4
+    touching[ring] = True  # a 0 whose round side just reaches the left edge
+    assert touching[:, 0].any() and not runs_off_edge(touching)
+
+
+def test_a_small_digit_at_the_edge_is_not_cut():
+    small = np.zeros((100, 100), bool)
+    small[10:20, 0:6] = True
+    assert not runs_off_edge(small)

@@ -1,0 +1,265 @@
+"""Can the `ok` rows be trusted? Calibration, risk–coverage and out-of-distribution detection.
+
+1. The test split: ECE and NLL before and after temperature scaling, the error among the
+   90/95/99 % most confident answers, AURC, and the stored threshold's coverage and risk.
+2. Photo styles of MNIST test digits (digitflow.synthetic.photos) and drawn digits: how many
+   rows predict-folder's rules mark ok / uncertain / rejected, and how often ok rows are right.
+3. Pictures that are not one handwritten digit, made here: several MNIST digits side by side,
+   letters from the machine's fonts, random scribbles, blank paper with a smudge, photos of
+   other things (shapes and texture), digits cut by the picture's edge. For each: the share
+   of each status, and the detection AUROC (against upright photos of MNIST digits) of each
+   signal — max softmax (the baseline of Hendrycks & Gimpel), max logit, energy, and
+   predict-folder's rules (rejected first, then by confidence).
+
+The model is data/model/weights.npz (or --weights) and the digits come from data/prepared (or
+--data-dir). A weights file without a temperature is calibrated here on the val split first.
+
+    .venv/bin/python bench/trust.py --count 500
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from photo_accuracy import BOLD_FILLING, FINE_PEN, ON_A_DESK
+from PIL import Image, ImageDraw, ImageFont
+
+from digitflow.batch.predictions_file import decide
+from digitflow.evaluation.calibration import confidence_and_correct, expected_calibration_error
+from digitflow.evaluation.selective import COVERAGES, aurc, risk_at_coverage, risk_coverage
+from digitflow.network.calibration import calibrate_on
+from digitflow.network.mlp import scaled_logits, softmax_columns
+from digitflow.network.model_io import load_network, stored_min_confidence
+from digitflow.reading.images import ImageError, read_inked
+from digitflow.reading.one_digit import rejection
+from digitflow.synthetic.photos import draw_digit, make_photo
+
+PROJECT = Path(__file__).resolve().parents[1]
+FONTS = sorted(Path("/usr/share/fonts").rglob("*.ttf"))
+LETTERS = "ABCDEFGHJKLMNPQRTUVWXYabcdefhijkmnpqrtuvwxy"
+"""Letters, less those that are written like a digit (I l O o S s Z z B g)."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="Pictures per set.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights", type=Path, default=PROJECT / "data/model/weights.npz")
+    parser.add_argument("--data-dir", type=Path, default=PROJECT / "data/prepared")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    network, meta = load_network(args.weights)
+    threshold = stored_min_confidence(args.weights, meta)
+    if network.temperature == 1.0 and threshold is None:
+        X_val, y_val = _split(args.data_dir, "val")
+        threshold = calibrate_on(network, X_val, y_val, 0.005)["min_confidence"]
+        print(f"(weights uncalibrated: calibrated here on {y_val.size} val digits)")
+    print(f"model {args.weights}: temperature {network.temperature:.4f}, threshold {threshold}")
+
+    X_test, y_test = _split(args.data_dir, "test")
+    _test_split(network, X_test, y_test, threshold)
+
+    chosen = rng.choice(y_test.size, size=args.count, replace=False)
+    digits = [X_test[:, i].reshape(28, 28) for i in chosen]
+    labels = y_test[chosen]
+    print(f"\nphoto styles ({args.count} each): share of rows, and accuracy of the ok rows")
+    print(f"  {'set':<34} {'ok':>7} {'ok right':>9} {'uncertain':>9} {'rejected':>9} {'error':>6}")
+    reference = None
+    styles = {
+        "rotation ±15°": {},
+        "upright": {"max_rotation_deg": 0},
+        "fine pen": FINE_PEN,
+        "bold marker filling the picture": BOLD_FILLING,
+        "the sheet on a dark desk": ON_A_DESK,
+    }
+    for name, style in styles.items():
+        pictures = [make_photo(ink, rng, **style) for ink in digits]
+        scored = _score(network, pictures, threshold)
+        _print_statuses(name, scored, labels)
+        if name == "upright":
+            reference = scored
+    drawn_labels = rng.integers(0, 10, size=args.count)
+    drawn = [make_photo(draw_digit(int(d), rng), rng) for d in drawn_labels]
+    _print_statuses("drawn digits (other writers)", _score(network, drawn, threshold), drawn_labels)
+
+    print("\nnot one handwritten digit: share of rows, and detection AUROC vs upright photos")
+    print(
+        f"  {'set':<24} {'ok':>6} {'uncert':>6} {'reject':>6} {'error':>6}"
+        f" {'MSP':>6} {'maxlog':>6} {'energy':>6} {'rules':>6}"
+    )
+    for name, make in (
+        ("several digits", _several_digits),
+        ("letters (fonts)", _letter),
+        ("scribbles", _scribble),
+        ("blank paper, smudge", _smudge),
+        ("photos of other things", _other_photo),
+        ("digits cut by the edge", _cut_digit),
+    ):
+        pictures = [make(X_test, y_test, rng) for _ in range(args.count)]
+        _print_ood(name, _score(network, pictures, threshold), reference)
+
+
+def _split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    return np.load(folder / f"X_{split}.npy"), np.load(folder / f"y_{split}.npy")
+
+
+def _test_split(network, X, y, threshold) -> None:
+    logits = network.predict_logits(X)
+    raw = softmax_columns(logits.copy())
+    calibrated = softmax_columns(scaled_logits(logits, network.temperature))
+    for name, proba in (("uncalibrated", raw), ("calibrated", calibrated)):
+        confidence, correct = confidence_and_correct(proba, y)
+        nll = -np.mean(np.log(np.maximum(proba[y, np.arange(y.size)], 1e-12)))
+        ece = expected_calibration_error(confidence, correct)
+        print(f"test split, {name}: ECE {ece:.2%}, NLL {nll:.4f}")
+    curve = risk_coverage(confidence, correct)
+    risks = ", ".join(f"{c:.0%}: {risk_at_coverage(curve, c):.2%}" for c in COVERAGES)
+    print(f"  risk at coverage {risks}; AURC {aurc(curve):.5f}")
+    if threshold is not None:
+        accepted = confidence >= threshold
+        print(
+            f"  threshold {threshold:.4f}: covers {accepted.mean():.2%}, "
+            f"{np.mean(~correct[accepted]):.2%} of those wrong"
+        )
+
+
+def _score(network, pictures: list[Image.Image], threshold: float | None) -> dict:
+    """For each picture: status, predicted digit and the network's signals."""
+    digits, reasons, read = [], [], []
+    for picture in pictures:
+        try:
+            reading = read_inked(picture)
+        except ImageError:
+            read.append(False)
+            continue
+        read.append(True)
+        digits.append(reading.digit.ravel())
+        reasons.append(rejection(reading))
+    read = np.array(read)
+    X = np.stack(digits, axis=1) if digits else np.zeros((784, 0), np.float32)
+    logits = network.predict_logits(X)
+    proba = softmax_columns(scaled_logits(logits.copy(), network.temperature))
+    shifted = logits - logits.max(axis=0)
+    energy = logits.max(axis=0) + np.log(np.exp(shifted).sum(axis=0))  # logsumexp
+    statuses = np.full(read.size, "error", dtype=object)
+    statuses[read] = [
+        decide(f"{c:.6f}", reason, threshold or 0.0)[0]
+        for c, reason in zip(proba.max(axis=0), reasons, strict=True)
+    ]
+    predicted = np.full(read.size, -1)
+    predicted[read] = proba.argmax(axis=0)
+
+    def per_picture(values: np.ndarray, missing: float) -> np.ndarray:
+        out = np.full(read.size, missing)
+        out[read] = values
+        return out
+
+    msp = per_picture(proba.max(axis=0), 0.0)
+    rules = per_picture(np.where(np.array(reasons, bool), -1.0, proba.max(axis=0)), -2.0)
+    return {
+        "status": statuses,
+        "predicted": predicted,
+        "msp": msp,
+        "maxlog": per_picture(logits.max(axis=0), -1e9),
+        "energy": per_picture(energy, -1e9),
+        "rules": rules,
+    }
+
+
+def _print_statuses(name: str, scored: dict, labels: np.ndarray) -> None:
+    status = scored["status"]
+    ok = status == "ok"
+    right = np.mean(scored["predicted"][ok] == labels[ok]) if ok.any() else float("nan")
+    shares = [np.mean(status == s) for s in ("ok", "uncertain", "rejected", "error")]
+    print(
+        f"  {name:<34} {shares[0]:>7.1%} {right:>9.2%} {shares[1]:>9.1%} {shares[2]:>9.1%}"
+        f" {shares[3]:>6.1%}"
+    )
+
+
+def _print_ood(name: str, scored: dict, reference: dict) -> None:
+    status = scored["status"]
+    shares = [np.mean(status == s) for s in ("ok", "uncertain", "rejected", "error")]
+    aurocs = [_auroc(reference[k], scored[k]) for k in ("msp", "maxlog", "energy", "rules")]
+    print(
+        f"  {name:<24} "
+        + " ".join(f"{s:>6.1%}" for s in shares)
+        + " "
+        + " ".join(f"{100 * a:>6.1f}" for a in aurocs)
+    )
+
+
+def _auroc(inside: np.ndarray, outside: np.ndarray) -> float:
+    """P(score of an in-distribution picture > an outside one), ties counted half."""
+    scores = np.concatenate([inside, outside])
+    order = scores.argsort(kind="stable")
+    ranks = np.empty(scores.size)
+    ranks[order] = np.arange(1, scores.size + 1)
+    for value in np.unique(scores):  # average ranks of ties
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    n_in, n_out = inside.size, outside.size
+    return (ranks[:n_in].sum() - n_in * (n_in + 1) / 2) / (n_in * n_out)
+
+
+def _several_digits(X, y, rng) -> Image.Image:
+    count = int(rng.integers(2, 4))
+    parts = []
+    for i in rng.choice(y.size, size=count, replace=False):
+        parts += [X[:, i].reshape(28, 28), np.zeros((28, int(rng.integers(0, 6))), np.float32)]
+    return make_photo(np.concatenate(parts, axis=1), rng, max_rotation_deg=5)
+
+
+def _letter(X, y, rng) -> Image.Image:
+    font = ImageFont.truetype(str(FONTS[int(rng.integers(len(FONTS)))]), 48)
+    canvas = Image.new("L", (64, 64), 0)
+    ImageDraw.Draw(canvas).text((32, 32), str(rng.choice(list(LETTERS))), 255, font, "mm")
+    return make_photo(np.asarray(canvas), rng)
+
+
+def _scribble(X, y, rng) -> Image.Image:
+    canvas = Image.new("L", (64, 64), 0)
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(int(rng.integers(2, 6))):
+        points = [tuple(p) for p in rng.uniform(4, 60, (int(rng.integers(3, 8)), 2))]
+        draw.line(points, 255, int(rng.integers(2, 6)), joint="curve")
+    return make_photo(np.asarray(canvas), rng)
+
+
+def _smudge(X, y, rng) -> Image.Image:
+    yy, xx = np.mgrid[0:64, 0:64]
+    cy, cx = rng.uniform(16, 48, 2)
+    sy, sx = rng.uniform(3, 12, 2)
+    blob = np.exp(-(((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2) / 2)
+    return make_photo((blob * rng.uniform(0.2, 0.7)).astype(np.float32), rng, max_rotation_deg=0)
+
+
+def _other_photo(X, y, rng) -> Image.Image:
+    side = int(rng.integers(60, 300))
+    picture = Image.new("RGB", (side, side), tuple(int(v) for v in rng.integers(0, 256, 3)))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(int(rng.integers(2, 8))):
+        box = sorted(rng.uniform(0, side, 2)), sorted(rng.uniform(0, side, 2))
+        shape = [box[0][0], box[1][0], box[0][1] + 1, box[1][1] + 1]
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(shape, fill=colour)
+    noise = rng.normal(0, rng.uniform(2, 20), (side, side, 3))
+    return Image.fromarray(np.clip(np.asarray(picture) + noise, 0, 255).astype(np.uint8))
+
+
+def _cut_digit(X, y, rng) -> Image.Image:
+    photo = make_photo(X[:, int(rng.integers(y.size))].reshape(28, 28), rng, **BOLD_FILLING)
+    width, height = photo.size
+    cut = rng.uniform(0.3, 0.45)
+    side = int(rng.integers(4))
+    box = [
+        (int(cut * width), 0, width, height),
+        (0, 0, int((1 - cut) * width), height),
+        (0, int(cut * height), width, height),
+        (0, 0, width, int((1 - cut) * height)),
+    ][side]
+    return photo.crop(box)
+
+
+if __name__ == "__main__":
+    main()
