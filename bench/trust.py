@@ -30,7 +30,7 @@ from digitflow.evaluation.selective import COVERAGES, aurc, risk_at_coverage, ri
 from digitflow.network.calibration import calibrate_on
 from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
-from digitflow.reading.images import ImageError, read_inked
+from digitflow.reading.images import ImageError, read_image
 from digitflow.reading.one_digit import rejection
 from digitflow.synthetic.photos import draw_digit, make_photo
 
@@ -128,7 +128,7 @@ def _score(network, pictures: list[Image.Image], threshold: float | None) -> dic
     digits, reasons, read = [], [], []
     for picture in pictures:
         try:
-            reading = read_inked(picture)
+            reading = read_image(picture, refuse_several=False)  # a rejection, as in the batch
         except ImageError:
             read.append(False)
             continue
