@@ -39,17 +39,7 @@ kept; ``confidence`` is the number's (the product of its digits', what ``--min-c
 is held against); p0..p9 are empty; then the count of digits and each digit's confidence,
 ``;``-separated."""
 PATH, PREDICTED, CONFIDENCE, MODEL, SIZE, MTIME, STATUS, ERROR = (
-    COLUMNS.index(c)
-    for c in (
-        "path",
-        "predicted",
-        "confidence",
-        "model",
-        "size_bytes",
-        "mtime_ns",
-        "status",
-        "error",
-    )
+    COLUMNS.index(c) for c in COLUMNS if c not in PROBABILITY_COLUMNS
 )
 TEXT_COLUMNS = (PATH, ERROR)
 """The cells that hold a file name or a message, escaped in the file."""
