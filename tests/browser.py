@@ -26,6 +26,17 @@ BROWSER_HOSTS = ("google.com", "googleapis.com", "gvt1.com")
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"}
 
 
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
+"""How every test starts Chromium: no window, no sandbox (root in CI), no calls home."""
+
+
 def chromium() -> str:
     """The Chromium executable, or skip (fail under CI) when there is none."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -111,12 +122,7 @@ def load_page(page: Path, tmp_path: Path, budget_ms: int = 30_000) -> PageLoad:
         done = subprocess.run(
             [
                 executable,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
+                *HEADLESS_FLAGS,
                 f"--user-data-dir={tmp_path / 'chromium-profile'}",
                 f"--proxy-server={proxy}",
                 f"--virtual-time-budget={budget_ms}",
@@ -162,12 +168,7 @@ def screenshot(page: Path, png: Path, width: int = 1280, height: int = 900) -> P
     done = subprocess.run(
         [
             chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
+            *HEADLESS_FLAGS,
             "--hide-scrollbars",
             f"--user-data-dir={png.parent / 'chromium-screenshot-profile'}",
             f"--window-size={width},{height}",
