@@ -88,14 +88,16 @@ def predicted_rows(
                 str(int(predicted[j])),
                 confidence_text,
                 *probabilities[j].tolist(),
-                model,
-                str(found.size_bytes),
-                str(found.mtime_ns),
-                status,
-                reason,
+                *_file_cells(found, model, status, reason),
             )
         )
     return rows
+
+
+def _file_cells(found: FoundFile, model: str, status: str, reason: str) -> tuple[str, ...]:
+    """The cells after the probabilities: what read the file, the file's size and mtime (what
+    ``--incremental`` compares), its status and the reason for it."""
+    return model, str(found.size_bytes), str(found.mtime_ns), status, reason
 
 
 def decide(confidence_text: str, rejection: str, min_confidence: float) -> tuple[str, str]:
@@ -135,11 +137,7 @@ def number_rows(
                 "".join(str(int(d)) for d in probs_kx10.argmax(axis=1)),
                 confidence_text,
                 *("",) * NUM_DIGITS,
-                model,
-                str(found.size_bytes),
-                str(found.mtime_ns),
-                status,
-                reason,
+                *_file_cells(found, model, status, reason),
                 str(len(confidences)),
                 ";".join(f"{c:.{DECIMALS}f}" for c in confidences),
             )
