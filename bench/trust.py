@@ -30,6 +30,7 @@ from digitflow.evaluation.selective import COVERAGES, aurc, risk_at_coverage, ri
 from digitflow.network.calibration import calibrate_on
 from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
+from digitflow.network.training import TrainConfig
 from digitflow.reading.images import ImageError, read_image
 from digitflow.reading.one_digit import rejection
 from digitflow.synthetic.photos import draw_digit, make_photo
@@ -46,14 +47,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weights", type=Path, default=PROJECT / "data/model/weights.npz")
     parser.add_argument("--data-dir", type=Path, default=PROJECT / "data/prepared")
+    parser.add_argument(
+        "--target-error",
+        type=float,
+        help="Choose the threshold again on the val split for this train.target_error "
+        "instead of using the one stored with the weights.",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     network, meta = load_network(args.weights)
     threshold = stored_min_confidence(args.weights, meta)
-    if network.temperature == 1.0 and threshold is None:
+    uncalibrated = network.temperature == 1.0 and threshold is None
+    if uncalibrated or args.target_error is not None:
         X_val, y_val = _split(args.data_dir, "val")
-        threshold = calibrate_on(network, X_val, y_val, 0.005)["min_confidence"]
-        print(f"(weights uncalibrated: calibrated here on {y_val.size} val digits)")
+        threshold = calibrate_on(
+            network, X_val, y_val, args.target_error or TrainConfig.target_error
+        )["min_confidence"]
+        print(f"(calibrated here on {y_val.size} val digits, target error {args.target_error})")
     print(f"model {args.weights}: temperature {network.temperature:.4f}, threshold {threshold}")
 
     X_test, y_test = _split(args.data_dir, "test")

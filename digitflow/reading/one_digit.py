@@ -23,7 +23,10 @@ border line as on the line this many analysis px inside. A stroke merely touchin
 LINE_ASPECT = 4.0
 """A box this many times wider than tall is a line, not a digit (MNIST's widest are ~2)."""
 BLOT_COVERAGE = 0.75
-"""Ink covering this share of its box is a blot: MNIST's boldest digits cover about half."""
+"""Ink covering this share of its box is a blot: MNIST's boldest digits cover about half ..."""
+BLOT_MIN_WIDTH_SHARE = 1 / 3
+"""... unless the box is narrower than this share of its height: a straight 1 fills its own
+thin box whatever the pen (on the photo bench, most blots found were 1s)."""
 
 
 def rejection(reading: Reading) -> str:
@@ -38,7 +41,7 @@ def rejection(reading: Reading) -> str:
     height, width = bottom - top, right - left
     if width >= LINE_ASPECT * height:
         return "a long thin line, not a digit"
-    if reading.coverage >= BLOT_COVERAGE:
+    if reading.coverage >= BLOT_COVERAGE and width >= BLOT_MIN_WIDTH_SHARE * height:
         return "a solid blot of ink, not a digit"
     if runs_off_edge(groups.digit):
         return "the ink runs off the picture's edge: the digit may be cut"

@@ -65,7 +65,16 @@ def five_with_its_bar_apart() -> Image.Image:
     return image
 
 
-@pytest.mark.parametrize("picture", [one_seven, zero_with_a_gap, five_with_its_bar_apart])
+def straight_one() -> Image.Image:
+    """A 1 as one straight stroke: its ink fills its own thin box."""
+    image, draw = sheet(120)
+    draw.rectangle([56, 20, 64, 100], fill=30)
+    return image
+
+
+@pytest.mark.parametrize(
+    "picture", [one_seven, zero_with_a_gap, five_with_its_bar_apart, straight_one]
+)
 def test_one_digit_is_not_rejected(picture):
     assert rejection(read_picture(picture())) == ""
 
