@@ -25,6 +25,7 @@ Needs the bench extra: ``pip install torch==2.13.0 threadpoolctl``.
 
 import argparse
 import dataclasses
+import functools
 import os
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from digitflow.dataset.prepare import load_prepared
+from digitflow.network.lanes import Lanes
 from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network, init_network, loss_and_dlogits
 from digitflow.network.training import Stepper, TrainConfig, train
 
@@ -50,10 +52,10 @@ def training_flops(layer_sizes: tuple[int, ...], samples: int) -> float:
     return float(per_sample) * samples
 
 
-def time_digitflow(X_784xm, y, config: TrainConfig) -> tuple[float, float]:
+def time_digitflow(X_784xm, y, config: TrainConfig, threads: int) -> tuple[float, float]:
     empty_X, empty_y = np.zeros((784, 0), np.float32), np.zeros(0, np.uint8)
     started = time.perf_counter()
-    result = train(X_784xm, y, empty_X, empty_y, config)
+    result = train(X_784xm, y, empty_X, empty_y, config, lanes=Lanes(threads))
     return time.perf_counter() - started, result.history[-1].train_accuracy
 
 
@@ -94,13 +96,15 @@ def time_torch(X_784xm, y, config: TrainConfig) -> tuple[float, float]:
     return time.perf_counter() - started, correct / m
 
 
-def phase_times(X_784xm, y, config: TrainConfig, steps: int) -> dict[str, list[float]]:
+def phase_times(
+    X_784xm, y, config: TrainConfig, steps: int, threads: int
+) -> dict[str, list[float]]:
     """Seconds of each phase of each of ``steps`` training steps, driven like the trainer's
     epoch loop through its own :class:`Stepper`, plus ``products``: the step's matrix
     products alone on the same buffers."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
-    stepper = Stepper(network, config, len(y))
+    stepper = Stepper(network, config, len(y), Lanes(threads))
     workspace, batch_size = stepper.workspace, stepper.batch_size
     X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
     order = rng.permutation(len(y))
@@ -109,8 +113,7 @@ def phase_times(X_784xm, y, config: TrainConfig, steps: int) -> dict[str, list[f
         start = step * batch_size % (len(y) - batch_size + 1)
         rows = order[start : start + batch_size]
         clock = [time.perf_counter()]
-        X_batch = stepper.batch_rows
-        np.take(X_rows, rows, axis=0, out=X_batch)
+        X_batch = stepper.gather(X_rows, rows)
         clock.append(time.perf_counter())
         if stepper.augmenter.active:
             stepper.augmenter(X_batch, rng)
@@ -213,7 +216,7 @@ def main() -> None:
             f"rotate_deg={config.rotate_deg}, {args.threads} threads"
         )
         with threadpool_limits(limits=args.threads, user_api="blas"):
-            print_phases(phase_times(X, y, config, args.steps))
+            print_phases(phase_times(X, y, config, args.steps, args.threads))
         return
     # Both sides train on the images as they are: torch gets no augmentation.
     config = dataclasses.replace(config, shift_px=0, rotate_deg=0.0, elastic_alpha=0.0)
@@ -223,8 +226,9 @@ def main() -> None:
     )
     with threadpool_limits(limits=args.threads, user_api="blas"):
         times: dict[str, list[float]] = {"digitflow": [], "torch": []}
+        digitflow = functools.partial(time_digitflow, threads=args.threads)
         for repeat in range(args.repeats):
-            for name, run in (("digitflow", time_digitflow), ("torch", time_torch)):
+            for name, run in (("digitflow", digitflow), ("torch", time_torch)):
                 seconds, accuracy = run(X, y, config)
                 times[name].append(seconds)
                 print(f"  run {repeat + 1} {name:9s} {seconds:6.2f} s  train acc {accuracy:.4f}")

@@ -5,6 +5,10 @@ scratch buffers the next batch refills), so a step allocates nothing. The rules 
 PyTorch's ``SGD`` (with ``momentum``/``nesterov``) and ``Adam``, so a benchmark against it
 compares like with like. L2 weight decay adds ``weight_decay * W`` to the gradient of the
 weight matrices; biases are not decayed.
+
+A step is a few elementwise passes over every parameter: each rule's ``update`` writes them
+for one flat part of a parameter, and :class:`~digitflow.network.lanes.Lanes` runs the parts
+on both cores at once (same result as one pass over the whole).
 """
 
 import math
@@ -12,6 +16,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
+
+from digitflow.network.lanes import Lanes
 
 OptimizerName = Literal["gd", "sgd", "momentum", "adam"]
 ScheduleName = Literal["constant", "step", "cosine"]
@@ -26,58 +32,89 @@ class Optimizer(Protocol):
         """Update the parameters in place; ``grads`` (same order) may be overwritten."""
 
 
-class _Decay:
-    """Adds ``weight_decay * W`` to the gradients of the decayed parameters."""
+def flat(array: np.ndarray) -> np.ndarray:
+    """A 1-D view of a contiguous array: writes through it land in ``array``."""
+    if not array.flags.c_contiguous:
+        raise ValueError("optimiser arrays must be C-contiguous, so a flat view aliases them")
+    return array.reshape(-1)
 
-    def __init__(self, params: list[np.ndarray], decayed: list[bool], weight_decay: float):
-        self.params = params
+
+class _Rule:
+    """What every rule shares: the flat parameters, the optional weight decay, the lanes
+    that run ``update`` over each lane's part of every parameter."""
+
+    def __init__(
+        self,
+        params: list[np.ndarray],
+        decayed: list[bool],
+        weight_decay: float,
+        lanes: Lanes | None = None,
+    ):
+        self.params = [flat(p) for p in params]
         self.weight_decay = weight_decay
-        self.scratch = [
+        self.decay_scratch = [
             np.empty_like(p) if flag and weight_decay else None
-            for p, flag in zip(params, decayed, strict=True)
+            for p, flag in zip(self.params, decayed, strict=True)
         ]
+        self.lanes = lanes or Lanes()
+        self.state: list[list[np.ndarray]] = [[] for _ in params]
+        """Per parameter, the rule's own flat arrays (velocity, moments), same size."""
 
-    def apply(self, grads: list[np.ndarray]) -> None:
-        for param, grad, scratch in zip(self.params, grads, self.scratch, strict=True):
-            if scratch is not None:
-                np.multiply(param, self.weight_decay, out=scratch)
-                grad += scratch
+    def run(self, grads: list[np.ndarray], **scalars: float) -> None:
+        """``update(param, grad, *state, **scalars)`` on every lane's part of every parameter,
+        after the weight decay."""
+        flat_grads = [g.reshape(-1) for g in grads]
+
+        def lane_work(lane: int) -> None:
+            for param, grad, state, scratch in zip(
+                self.params, flat_grads, self.state, self.decay_scratch, strict=True
+            ):
+                part = self.lanes.part(param.size, lane)
+                if scratch is not None:
+                    np.multiply(param[part], self.weight_decay, out=scratch[part])
+                    grad[part] += scratch[part]
+                self.update(param[part], grad[part], *(s[part] for s in state), **scalars)
+
+        self.lanes.run(lane_work)
 
 
-class SGD(_Decay):
+class SGD(_Rule):
     """``W -= lr * g``: the seeds' rule (``gd`` runs it on the full batch)."""
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.apply(grads)
-        for param, grad in zip(self.params, grads, strict=True):
-            grad *= lr
-            param -= grad
+        self.run(grads, lr=lr)
+
+    @staticmethod
+    def update(param, grad, *, lr):
+        grad *= lr
+        param -= grad
 
 
-class Momentum(_Decay):
+class Momentum(_Rule):
     """Heavy ball ``v = beta v + g; W -= lr v``; Nesterov steps by ``g + beta v`` instead."""
 
-    def __init__(self, params, decayed, weight_decay, beta: float, nesterov: bool):
-        super().__init__(params, decayed, weight_decay)
+    def __init__(self, params, decayed, weight_decay, beta: float, nesterov: bool, lanes=None):
+        super().__init__(params, decayed, weight_decay, lanes)
         self.beta = beta
         self.nesterov = nesterov
-        self.velocity = [np.zeros_like(p) for p in params]
+        self.state = [[np.zeros_like(p)] for p in self.params]
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.apply(grads)
-        for param, grad, velocity in zip(self.params, grads, self.velocity, strict=True):
-            velocity *= self.beta
-            velocity += grad
-            if self.nesterov:
-                grad *= lr
-                param -= grad
-                np.multiply(velocity, lr * self.beta, out=grad)
-            else:
-                np.multiply(velocity, lr, out=grad)
+        self.run(grads, lr=lr)
+
+    def update(self, param, grad, velocity, *, lr):
+        velocity *= self.beta
+        velocity += grad
+        if self.nesterov:
+            grad *= lr
             param -= grad
+            np.multiply(velocity, lr * self.beta, out=grad)
+        else:
+            np.multiply(velocity, lr, out=grad)
+        param -= grad
 
 
-class Adam(_Decay):
+class Adam(_Rule):
     """Adam with bias correction (Kingma & Ba 2015), PyTorch's epsilon placement.
 
     The moments are kept as decayed sums, ``m' = m / (1 - b1)`` and ``v' = v / (1 - b2)``:
@@ -85,34 +122,32 @@ class Adam(_Decay):
     epsilon, two passes over every parameter fewer. Same rule, different float rounding.
     """
 
-    def __init__(self, params, decayed, weight_decay):
-        super().__init__(params, decayed, weight_decay)
-        self.mean_sum = [np.zeros_like(p) for p in params]
-        self.square_sum = [np.zeros_like(p) for p in params]
+    def __init__(self, params, decayed, weight_decay, lanes=None):
+        super().__init__(params, decayed, weight_decay, lanes)
+        self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in self.params]
         self.steps = 0
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.apply(grads)
         self.steps += 1
         correction1 = 1.0 - ADAM_BETA1**self.steps
         correction2 = 1.0 - ADAM_BETA2**self.steps
         # lr / c1 * m / (sqrt(v / c2) + eps) = step_size * m' / (sqrt(v') + eps_sum)
         root_scale = math.sqrt((1.0 - ADAM_BETA2) / correction2)
         step_size = lr * (1.0 - ADAM_BETA1) / (correction1 * root_scale)
-        eps_sum = ADAM_EPS / root_scale
-        for param, grad, mean_sum, square_sum in zip(
-            self.params, grads, self.mean_sum, self.square_sum, strict=True
-        ):
-            mean_sum *= ADAM_BETA1  # m' = b1 m' + g
-            mean_sum += grad
-            np.square(grad, out=grad)  # v' = b2 v' + g^2
-            square_sum *= ADAM_BETA2
-            square_sum += grad
-            np.sqrt(square_sum, out=grad)  # grad becomes the step, in place
-            grad += eps_sum
-            np.divide(mean_sum, grad, out=grad)
-            grad *= step_size
-            param -= grad
+        self.run(grads, step_size=step_size, eps_sum=ADAM_EPS / root_scale)
+
+    @staticmethod
+    def update(param, grad, mean_sum, square_sum, *, step_size, eps_sum):
+        mean_sum *= ADAM_BETA1  # m' = b1 m' + g
+        mean_sum += grad
+        np.square(grad, out=grad)  # v' = b2 v' + g^2
+        square_sum *= ADAM_BETA2
+        square_sum += grad
+        np.sqrt(square_sum, out=grad)  # grad becomes the step, in place
+        grad += eps_sum
+        np.divide(mean_sum, grad, out=grad)
+        grad *= step_size
+        param -= grad
 
 
 def make_optimizer(
@@ -123,13 +158,15 @@ def make_optimizer(
     weight_decay: float = 0.0,
     momentum: float = 0.9,
     nesterov: bool = False,
+    lanes: Lanes | None = None,
 ) -> Optimizer:
-    """The update rule called ``name`` over ``params``; ``decayed[i]`` marks weight matrices."""
+    """The update rule called ``name`` over ``params``; ``decayed[i]`` marks weight matrices;
+    ``lanes``: the cores its passes run on (default: up to two)."""
     if name in ("gd", "sgd"):
-        return SGD(params, decayed, weight_decay)
+        return SGD(params, decayed, weight_decay, lanes)
     if name == "momentum":
-        return Momentum(params, decayed, weight_decay, momentum, nesterov)
-    return Adam(params, decayed, weight_decay)
+        return Momentum(params, decayed, weight_decay, momentum, nesterov, lanes)
+    return Adam(params, decayed, weight_decay, lanes)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import numpy as np
 
 from digitflow.errors import DigitflowError, ParamsError
 from digitflow.network.augment import Augmenter
+from digitflow.network.lanes import Lanes
 from digitflow.network.mlp import (
     INPUT_SIZE,
     NUM_CLASSES,
@@ -202,11 +203,13 @@ def train(
     config: TrainConfig,
     *,
     on_epoch: Callable[[EpochStats], None] | None = None,
+    lanes: Lanes | None = None,
 ) -> TrainResult:
-    """Fit a network; raise :class:`DivergedError` as soon as the loss explodes."""
+    """Fit a network; raise :class:`DivergedError` as soon as the loss explodes. ``lanes``:
+    the threads of the elementwise phases (default: up to two); they do not change a bit."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
-    step = Stepper(network, config, len(y_train))
+    step = Stepper(network, config, len(y_train), lanes)
     # Samples-major once, so a shuffled batch is a gather of contiguous rows.
     X_rows = np.ascontiguousarray(X_train_784xm.T, dtype=np.float32)
     has_val = len(y_val) > 0
@@ -239,11 +242,16 @@ def train(
 
 
 class Stepper:
-    """One epoch of batches: gather, augment, forward, check, backward, update."""
+    """One epoch of batches: gather, augment, forward, check, backward, update.
 
-    def __init__(self, network: Network, config: TrainConfig, m: int):
+    BLAS runs the matrix products on every core; the elementwise phases (gather, augment,
+    update) run in :class:`Lanes`, so they use every core too.
+    """
+
+    def __init__(self, network: Network, config: TrainConfig, m: int, lanes: Lanes | None = None):
         self.network = network
         self.config = config
+        self.lanes = lanes or Lanes()
         self.full_batch = config.optimizer == "gd"
         batch_size = m if self.full_batch else min(config.batch_size, m)
         self.batch_size = batch_size
@@ -257,6 +265,7 @@ class Stepper:
             weight_decay=config.weight_decay,
             momentum=config.momentum,
             nesterov=config.nesterov,
+            lanes=self.lanes,
         )
         self.schedule = Schedule(
             "constant" if self.full_batch else config.schedule,
@@ -268,7 +277,11 @@ class Stepper:
         if not self.full_batch:
             self.batch_rows = np.empty((batch_size, INPUT_SIZE), dtype=np.float32)
             self.augmenter = Augmenter(
-                config.shift_px, config.rotate_deg, config.elastic_alpha, config.elastic_sigma
+                config.shift_px,
+                config.rotate_deg,
+                config.elastic_alpha,
+                config.elastic_sigma,
+                self.lanes,
             )
 
     def epoch(
@@ -294,11 +307,21 @@ class Stepper:
         order = rng.permutation(len(y))
         for start in range(0, len(y), self.batch_size):
             rows = order[start : start + self.batch_size]
-            X_batch = self.batch_rows[: len(rows)]
-            np.take(X_rows, rows, axis=0, out=X_batch)
+            X_batch = self.gather(X_rows, rows)
             if self.augmenter.active:
                 self.augmenter(X_batch, rng)
             yield start, X_batch, y[rows]
+
+    def gather(self, X_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The images ``X_rows[rows]`` copied into the batch buffer, (len(rows), 784)."""
+        X_batch = self.batch_rows[: len(rows)]
+
+        def gather_part(lane: int) -> None:
+            part = self.lanes.part(len(rows), lane)
+            np.take(X_rows, rows[part], axis=0, out=X_batch[part])
+
+        self.lanes.run(gather_part)
+        return X_batch
 
     def batch(self, epoch: int, X_784xb: np.ndarray, y_batch: np.ndarray) -> tuple[float, int]:
         """Forward and backward pass: summed loss and correct count; gradients refilled."""

@@ -11,6 +11,7 @@ from digitflow.network.augment import (
     shift_images,
     turn_and_shift,
 )
+from digitflow.network.lanes import Lanes
 
 
 def one_pixel_batch(row: int, col: int, batch: int = 1) -> np.ndarray:
@@ -95,6 +96,15 @@ def test_augmentation_is_determined_by_the_generator():
     augmenter(other, np.random.default_rng(8))
     np.testing.assert_array_equal(first, second)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("batch", [1, 7, 128])
+def test_two_lanes_augment_bit_identically_to_one(batch):
+    options = {"shift_px": 2, "rotate_deg": 10.0, "elastic_alpha": 34.0}
+    one, two = random_batch(batch), random_batch(batch)
+    Augmenter(**options, lanes=Lanes(1))(one, np.random.default_rng(3))
+    Augmenter(**options, lanes=Lanes(2))(two, np.random.default_rng(3))
+    np.testing.assert_array_equal(one, two)
 
 
 def test_shift_only_augmentation_moves_whole_pixels_within_range():

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from digitflow.network.lanes import Lanes
 from digitflow.network.optim import ADAM_BETA1, ADAM_BETA2, ADAM_EPS, Schedule, make_optimizer
 
 
@@ -91,3 +92,29 @@ def test_cosine_schedule_falls_from_base_to_zero():
     assert schedule.lr_at(2) == pytest.approx(0.1)
     assert schedule.lr_at(4) == pytest.approx(0.0, abs=1e-12)
     assert schedule.lr_at(1) == pytest.approx(0.1 * (1 + math.cos(math.pi / 4)))
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("sgd", {}), ("momentum", {"nesterov": True}), ("adam", {"weight_decay": 0.01})],
+)
+def test_two_lanes_update_bit_identically_to_one(name, options):
+    rng = np.random.default_rng(0)
+    shapes = [(33, 17), (33, 1), (5, 33), (5, 1)]
+    grads = [[rng.standard_normal(s, dtype=np.float32) for s in shapes] for _ in range(3)]
+    results = []
+    for count in (1, 2):
+        params = [np.ones(s, np.float32) for s in shapes]
+        decayed = [s[1] > 1 for s in shapes]
+        optimizer = make_optimizer(name, params, decayed, lanes=Lanes(count), **options)
+        for step in grads:
+            optimizer.step([g.copy() for g in step], 0.01)
+        results.append(params)
+    for one, two in zip(*results, strict=True):
+        np.testing.assert_array_equal(one, two)
+
+
+def test_a_non_contiguous_parameter_is_refused():
+    weight = np.ones((4, 4), np.float32).T[:, :2]
+    with pytest.raises(ValueError, match="contiguous"):
+        make_optimizer("sgd", [weight], [True])

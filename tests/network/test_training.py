@@ -9,6 +9,7 @@ import yaml
 from helpers import synthetic_digits
 
 from digitflow.errors import ParamsError
+from digitflow.network.lanes import Lanes
 from digitflow.network.mlp import Network, evaluate, init_network
 from digitflow.network.model_io import save_network
 from digitflow.network.training import (
@@ -92,6 +93,15 @@ def test_same_config_and_seed_give_bit_identical_weight_files(tmp_path, data):
         result = train(*data, config)
         save_network(path, result.network, result.summary(config))
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_two_lanes_train_bit_identical_weights_to_one(data, optimizer):
+    config = dataclasses.replace(TINY, optimizer=optimizer, shift_px=1, rotate_deg=10.0)
+    one = train(*data, config, lanes=Lanes(1)).network
+    two = train(*data, config, lanes=Lanes(2)).network
+    for W_one, W_two in zip(one.parameters(), two.parameters(), strict=True):
+        np.testing.assert_array_equal(W_one, W_two)
 
 
 def test_another_seed_gives_other_weights(data):
