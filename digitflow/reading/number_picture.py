@@ -27,8 +27,8 @@ def number_picture(number: Segmentation) -> np.ndarray:
     ink = np.zeros((height, width, 3), dtype=np.uint8)
     for i, mask in enumerate(number.masks):
         ink[mask] = PALETTE_U8[i % len(PALETTE_U8)]
-    for column, top, bottom in number.cuts:
-        ink[top:bottom, min(column, width - 1)] = CUT_U8
+    for cut in number.cuts:
+        ink[cut[:, 0], np.minimum(cut[:, 1], width - 1)] = CUT_U8
     ink = ink.repeat(zoom, axis=0).repeat(zoom, axis=1)
     side = 28 * DIGIT_ZOOM
     digits = np.zeros((side, len(number.masks) * (side + GAP_PX), 3), dtype=np.uint8)

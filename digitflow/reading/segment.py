@@ -6,22 +6,27 @@
    digit it overlaps horizontally, else the nearest one; when two digits are about as near,
    the one the network reads better with it.
 3. One row only: a digit-like mark wholly below another means a second line of writing.
-4. A digit wider than a digit usually is may be touching neighbours. It is cut at the columns
-   that hold the least ink (the minima of its vertical projection), and a cut is kept when the
-   network reads the pieces better than the whole ("segmentation by recognition"); the pieces
-   are tried again, so three touching digits come apart too.
+4. A mark wider than ``SPLIT_WIDTH`` row heights may be touching neighbours. Candidate cuts
+   (``cut_paths``: projection minima, contour valleys, drop-fall from the top and the bottom,
+   slanted lines) are tried, and a small dynamic programme keeps the sequence of cuts whose
+   pieces the network reads best, each piece's score its log-confidence plus a shape prior
+   (MNIST's range of aspects per label, the row's height), each cut costing per stroke it
+   severs ("segmentation by recognition"); keeping the mark whole is always one choice.
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
 each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
 """
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from digitflow.errors import DigitflowError
+from digitflow.reading.cut_paths import CutPath, cut_paths, left_of, strokes_severed
 from digitflow.reading.ink_components import Components, components
+from digitflow.reading.masks import bounds
 from digitflow.reading.recipe import Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]
@@ -40,12 +45,17 @@ tallest one (a lone flag or dot does not lower it)."""
 NEAR_TIE = 2.0
 """A mark between two digits, no more than this many times nearer one than the other, joins
 the one the network reads better with it."""
-SPLIT_WIDTH = 1.1
-"""Marks wider than this share of the row's height are tried for cuts, and so are the
-pieces cut from them wider than ``SPLIT_ASPECT`` of their own height ..."""
-SPLIT_ASPECT = 1.0
+SPLIT_WIDTH = 0.75
+"""Marks wider than this share of the row's height are tried for cuts ..."""
+MAX_PIECE_WIDTH = 1.6
+"""... into pieces at most this wide (the whole mark is always a candidate too)."""
+NARROWEST = (0.6, 0.15, 0.6, 0.5, 0.5, 0.5, 0.48, 0.45, 0.5, 0.4)
+"""Width over height that 99 % of MNIST's test digits of each label are at least: a piece
+read as a 4 but half as wide as a 4 ever is, is half a digit ..."""
+NARROW_PENALTY = 20.0
+"""... and costs this much log-probability per unit of aspect it lacks."""
 WIDE_ASPECT = 1.0
-"""... and a reading wider than that is penalised ..."""
+"""A reading wider than this share of its own height is penalised ..."""
 WIDE_PENALTY = 8.0
 """... by this much log-probability per height of extra width: 90 % of MNIST's test digits
 are at most as wide as tall, 99 % at most 1.43 times, and two touching digits nearly always
@@ -54,11 +64,7 @@ ROW_WIDE = 1.2
 """A reading wider than this share of the row's height is penalised ..."""
 ROW_WIDE_PENALTY = 15.0
 """... by this much log-probability per row height of extra width."""
-SLIVER = 0.25
-"""A piece narrower than this share of the row's height is a 1 ..."""
-SLIVER_PENALTY = 6.0
-"""... or costs this much log-probability."""
-CUT_COST = 2.0
+CUT_COST = 1.5
 """Log-probability a cut costs per stroke it crosses: the pieces must read this much better
 than the whole (the network reads half a digit confidently more often than not), and cutting
 through a digit crosses more strokes than cutting where two digits touch."""
@@ -66,10 +72,6 @@ MERGE_MARGIN = 0.5
 """Two close marks become one digit when that reads this much log-probability better."""
 MIN_PIECE = 0.12
 """A cut leaves at least this share of the row's height on each side (a 1 is this thin)."""
-CUT_CANDIDATES = 6
-"""Projection minima tried per digit."""
-MAX_CUT_DEPTH = 4
-"""Cuts within cuts: up to this many touching digits in one group come apart."""
 
 
 class Rejected(DigitflowError):
@@ -98,8 +100,9 @@ class Segmentation:
     """(k, 10) float32: the network's probabilities for each digit."""
     masks: list[np.ndarray]
     """Each digit's ink on the analysis copy, (h, w) bool."""
-    cuts: list[tuple[int, int, int]]
-    """(column, top, bottom) in analysis px of each cut through touching ink."""
+    cuts: list[np.ndarray]
+    """Each cut through touching ink: (n, 2) int (row, column) in analysis px of the pixels
+    just right of it."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def segment_number(ink: Ink, classify: Classify, max_digits: int) -> Segmentatio
     groups = _merge_close(ink, classify, groups, marks)
     masks, cuts = [], []
     for group in groups:
-        pieces, group_cuts = _cut(ink, classify, np.isin(labels, group), marks.row_height, 0)
+        pieces, group_cuts = _cut(ink, classify, np.isin(labels, group), marks.row_height)
         masks += pieces
         cuts += group_cuts
     if len(masks) > max_digits:
@@ -266,63 +269,65 @@ def _span(boxes_nx4: np.ndarray) -> tuple[int, int]:
 
 
 def _cut(
-    ink: Ink, classify: Classify, mask: np.ndarray, row_height: float, depth: int
-) -> tuple[list[np.ndarray], list[tuple[int, int, int]]]:
-    """The digits in ``mask``, left to right, and the cuts made (step 4)."""
-    columns = np.flatnonzero(mask.any(axis=0))
-    left, right = int(columns[0]), int(columns[-1]) + 1
-    wide = right - left >= SPLIT_WIDTH * row_height or (depth and _aspect(mask) >= SPLIT_ASPECT)
-    if not wide or depth >= MAX_CUT_DEPTH:
+    ink: Ink, classify: Classify, mask: np.ndarray, row_height: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The digits in ``mask``, left to right, and the cuts made (step 4): the sequence of
+    cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
+    programme over the paths in left-to-right order."""
+    top, bottom, left, right = bounds(mask)
+    if right - left < SPLIT_WIDTH * row_height:
         return [mask], []
-    candidates = _cut_candidates(mask[:, left:right], row_height)
-    if not candidates:
+    box = mask[top:bottom, left:right]
+    paths = cut_paths(box, row_height, max(1, int(np.ceil(MIN_PIECE * row_height))))
+    if not paths:
         return [mask], []
-    options = [[mask]]
-    for column in candidates:
-        keep_left = np.zeros(mask.shape[1], dtype=bool)
-        keep_left[: left + column] = True
-        options.append([mask & keep_left, mask & ~keep_left])
-    flat = [piece for option in options for piece in option]
-    _, probs = _read(ink, classify, flat)
-    piece_scores = _scores(flat, probs, row_height)
-    scores = [piece_scores[0]]
-    for i, column in enumerate(candidates):
-        strokes = _strokes_crossed(mask[:, left + column - 1 : left + column + 1])
-        scores.append(piece_scores[1 + 2 * i : 3 + 2 * i].sum() - CUT_COST * strokes)
-    best = int(np.argmax(scores))
-    if best == 0:
-        return [mask], []
-    column = left + candidates[best - 1]
-    rows = np.flatnonzero(mask.any(axis=1))
-    cuts = [(column, int(rows[0]), int(rows[-1]) + 1)]
-    pieces = []
-    for piece in options[best]:
-        more_pieces, more_cuts = _cut(ink, classify, piece, row_height, depth + 1)
-        pieces += more_pieces
-        cuts += more_cuts
-    return pieces, cuts
+    # Node 0 is the box's left edge, node n + 1 its right edge, the paths lie between.
+    lefts = [np.zeros(box.shape, bool)]
+    lefts += [left_of(path, box.shape[1]) for path in paths]
+    lefts.append(np.ones(box.shape, bool))
+    edges, pieces = [], []
+    for i, j in itertools.combinations(range(len(lefts)), 2):
+        if (lefts[i] & ~lefts[j]).any():  # the paths cross: no piece between them
+            continue
+        piece = box & lefts[j] & ~lefts[i]
+        if (i, j) != (0, len(lefts) - 1) and not _could_be_a_digit(piece, row_height):
+            continue
+        whole = np.zeros_like(mask)
+        whole[top:bottom, left:right] = piece
+        edges.append((i, j))
+        pieces.append(whole)
+    _, probs = _read(ink, classify, pieces)
+    piece_scores = _scores(pieces, probs, row_height)
+    costs = [0.0] + [CUT_COST * strokes_severed(box, path) for path in paths] + [0.0]
+    best = np.full(len(lefts), -np.inf)
+    best[0] = 0.0
+    back = {}
+    for (i, j), score in zip(edges, piece_scores, strict=True):  # i < j, in order of i
+        total = best[i] + score - costs[j]
+        if total > best[j]:
+            best[j], back[j] = total, i
+    chosen, j = [], len(lefts) - 1
+    while j:
+        chosen.append((back[j], j))
+        j = back[j]
+    chosen.reverse()
+    by_edge = dict(zip(edges, pieces, strict=True))
+    cuts = [_cut_pixels(paths[j - 1], top, left) for _, j in chosen[:-1]]
+    return [by_edge[edge] for edge in chosen], cuts
 
 
-def _strokes_crossed(columns_hx2: np.ndarray) -> int:
-    """Strokes a cut between two columns crosses: the runs of ink along the pair."""
-    along = columns_hx2.any(axis=1).astype(np.int8)
-    return max(1, int((np.diff(along, prepend=0) == 1).sum()))
+def _could_be_a_digit(piece: np.ndarray, row_height: float) -> bool:
+    """Whether a piece is worth reading: MIN_PIECE to MAX_PIECE_WIDTH row heights wide."""
+    columns = np.flatnonzero(piece.any(axis=0))
+    if columns.size == 0:
+        return False
+    return MIN_PIECE * row_height <= columns[-1] + 1 - columns[0] <= MAX_PIECE_WIDTH * row_height
 
 
-def _cut_candidates(mask: np.ndarray, row_height: float) -> list[int]:
-    """Columns (within ``mask``'s own columns) to try cutting left of: the local minima of
-    the ink per column, least ink first, at least MIN_PIECE row heights from either side."""
-    ink_per_column = mask.sum(axis=0).astype(float)
-    margin = max(1, int(np.ceil(MIN_PIECE * row_height)))
-    inner = np.arange(margin, mask.shape[1] - margin + 1)
-    if inner.size == 0:
-        return []
-    padded = np.concatenate([[np.inf], ink_per_column, [np.inf]])
-    # A cut left of column c runs between c - 1 and c: score it by the lesser of the two.
-    between = np.minimum(padded[inner], padded[inner + 1])
-    is_minimum = (between <= np.minimum(padded[inner - 1], padded[inner + 2])) | (between == 0)
-    ranked = inner[is_minimum][np.argsort(between[is_minimum], kind="stable")]
-    return [int(c) for c in ranked[:CUT_CANDIDATES]]
+def _cut_pixels(path: CutPath, top: int, left: int) -> np.ndarray:
+    """(h, 2) int: (row, column) in analysis px of the pixels just right of a cut."""
+    rows = np.arange(path.ends.size)
+    return np.stack([rows + top, path.ends + left], axis=1)
 
 
 def _aspect(mask: np.ndarray) -> float:
@@ -334,16 +339,17 @@ def _aspect(mask: np.ndarray) -> float:
 
 
 def _shape_prior(mask: np.ndarray, row_height: float, label: int) -> float:
-    """Log-odds, from its shape alone, that ``mask`` is one digit read as ``label``."""
+    """Log-odds, from its shape alone, that ``mask`` is one digit read as ``label``: how far
+    its aspect lies outside the range MNIST's test digits of that label keep to, and how much
+    wider than a digit of the row it is."""
     columns = np.flatnonzero(mask.any(axis=0))
     if columns.size == 0:
         return -np.inf
-    if label != 1 and (columns[-1] + 1 - columns[0]) < SLIVER * row_height:
-        return -SLIVER_PENALTY
+    aspect = _aspect(mask)
+    narrow = NARROW_PENALTY * max(0.0, NARROWEST[label] - aspect)
+    wide = WIDE_PENALTY * max(0.0, aspect - WIDE_ASPECT)
     width = (columns[-1] + 1 - columns[0]) / row_height
-    return -WIDE_PENALTY * max(0.0, _aspect(mask) - WIDE_ASPECT) - ROW_WIDE_PENALTY * max(
-        0.0, width - ROW_WIDE
-    )
+    return -narrow - wide - ROW_WIDE_PENALTY * max(0.0, width - ROW_WIDE)
 
 
 def _read(
