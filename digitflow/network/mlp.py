@@ -100,6 +100,7 @@ class Workspace:
         self.relu_mask = [np.empty((n, capacity), dtype=bool) for n in sizes[1:-1]]
         self.grad_weights = [np.empty_like(W) for W in network.weights]
         self.grad_biases = [np.empty_like(b) for b in network.biases]
+        self.negated_biases = [np.empty_like(b) for b in network.biases]
 
     def gradients(self) -> list[np.ndarray]:
         """``[dW0, db0, dW1, db1, ...]``, refilled by every :meth:`backward`."""
@@ -113,9 +114,13 @@ class Workspace:
         for layer, (W, b) in enumerate(zip(network.weights, network.biases, strict=True)):
             Z = self.activations[layer][:, :batch]
             np.matmul(W, A, out=Z)  # (out, in) @ (in, batch) -> (out, batch)
-            Z += b  # (out, 1) broadcast over the batch
             if layer < last:
-                np.maximum(Z, 0, out=Z)  # ReLU in place: Z becomes A
+                # ReLU(Z + b) as max(Z, -b) + b, in place: the same values (0 wherever
+                # Z <= -b), and numpy's max runs faster against a column than against 0.
+                negated_b = self.negated_biases[layer]
+                np.negative(b, out=negated_b)
+                np.maximum(Z, negated_b, out=Z)
+            Z += b  # (out, 1) broadcast over the batch; hidden Z becomes A
             A = Z
         return A
 
