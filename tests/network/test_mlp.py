@@ -6,6 +6,7 @@ import pytest
 from digitflow.network.mlp import (
     PREDICT_CHUNK,
     Network,
+    Workspace,
     evaluate,
     init_network,
     loss_and_gradients,
@@ -57,6 +58,19 @@ def test_gradients_match_central_differences_in_every_layer(parameter):
             values[index] = original
             numeric[index] = (plus - minus) / (2 * step)
         np.testing.assert_allclose(analytic[layer], numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_forward_is_relu_of_w_a_plus_b_bit_for_bit_with_the_textbook_order():
+    rng = np.random.default_rng(3)
+    network = init_network((784, 50, 30, 10), rng)
+    network.biases = [rng.normal(0, 0.5, b.shape).astype(np.float32) for b in network.biases]
+    X = rng.random((784, 40), dtype=np.float32)
+    A = X
+    for layer, (W, b) in enumerate(zip(network.weights, network.biases, strict=True)):
+        A = W @ A + b
+        if layer < 2:
+            A = np.maximum(A, 0)
+    np.testing.assert_array_equal(Workspace(network, 40).forward(network, X), A)
 
 
 def test_loss_is_finite_for_huge_logits():
