@@ -5,29 +5,40 @@
 2. Photo styles of MNIST test digits (digitflow.synthetic.photos) and drawn digits: how many
    rows predict-folder's rules mark ok / uncertain / rejected, and how often ok rows are right.
 3. Pictures that are not one handwritten digit, made here: several MNIST digits side by side,
-   letters from the machine's fonts, random scribbles, blank paper with a smudge, photos of
-   other things (shapes and texture), digits cut by the picture's edge. For each: the share
-   of each status, and the detection AUROC (against upright photos of MNIST digits) of each
-   signal — max softmax (the baseline of Hendrycks & Gimpel), max logit, energy, and
-   predict-folder's rules (rejected first, then by confidence).
+   letters from the Liberation fonts (held out: the digit-likeness score is fitted on DejaVu
+   fonts and half of these letters; "never fitted on" is the other half), random scribbles,
+   blank paper with a smudge, photos of other things (shapes and texture), digits cut by the
+   picture's edge. For each: the share of each status, and the detection AUROC (against
+   upright photos of MNIST digits) of each signal in SIGNALS.
 
 The model is data/model/weights.npz (or --weights) and the digits come from data/prepared (or
---data-dir). A weights file without a temperature is calibrated here on the val split first.
+--data-dir). A weights file without a temperature is calibrated here on the val split first;
+one without a digit-likeness score gets one fitted here as train fits it.
 
     .venv/bin/python bench/trust.py --count 500
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 from photo_accuracy import BOLD_FILLING, FINE_PEN, ON_A_DESK
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from make_not_digits import FIT_LETTERS  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont
 
+from digitflow.batch.chunk_reading import predict_decoded
 from digitflow.batch.predictions_file import decide
 from digitflow.evaluation.calibration import confidence_and_correct, expected_calibration_error
 from digitflow.evaluation.selective import COVERAGES, aurc, risk_at_coverage, risk_coverage
 from digitflow.network.calibration import calibrate_on
+from digitflow.network.digit_likeness import (
+    fit_digit_likeness,
+    hidden_and_logits,
+    load_not_digits,
+)
 from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
 from digitflow.network.training import TrainConfig
@@ -36,9 +47,23 @@ from digitflow.reading.one_digit import rejection
 from digitflow.synthetic.photos import draw_digit, make_photo
 
 PROJECT = Path(__file__).resolve().parents[1]
-FONTS = sorted(Path("/usr/share/fonts").rglob("*.ttf"))
+NOT_DIGITS = PROJECT / "examples/not_digits.npy"
+FONTS = sorted(Path("/usr/share/fonts").rglob("Liberation*.ttf"))
+"""Held out: the digit-likeness score is fitted on DejaVu fonts (examples/make_not_digits.py)."""
 LETTERS = "ABCDEFGHJKLMNPQRTUVWXYabcdefhijkmnpqrtuvwxy"
 """Letters, less those that are written like a digit (I l O o S s Z z B g)."""
+NEVER_FITTED = "".join(sorted(set(LETTERS) - set(FIT_LETTERS)))
+"""The letters examples/not_digits.npy does not hold."""
+SIGNALS = {
+    "msp": "MSP",
+    "energy": "energy",
+    "likeness": "likeness",
+    "sum": "score",
+    "rules": "statuses",
+}
+"""Detection scores: max softmax (the baseline), energy (logsumexp of the logits), the
+hidden layer's digit-likeness, the score predict-folder rejects on (the likeness plus the max
+softmax's log-odds), and predict-folder's statuses (rejected first, then by confidence)."""
 
 
 def main() -> None:
@@ -64,6 +89,14 @@ def main() -> None:
             network, X_val, y_val, args.target_error or TrainConfig.target_error
         )["min_confidence"]
         print(f"(calibrated here on {y_val.size} val digits, target error {args.target_error})")
+    if network.likeness is None:
+        network.likeness = fit_digit_likeness(
+            network,
+            _split(args.data_dir, "train")[0],
+            load_not_digits(NOT_DIGITS),
+            _split(args.data_dir, "val")[0],
+        )
+        print(f"(no digit-likeness score stored: fitted here against {NOT_DIGITS.name})")
     print(f"model {args.weights}: temperature {network.temperature:.4f}, threshold {threshold}")
 
     X_test, y_test = _split(args.data_dir, "test")
@@ -95,11 +128,12 @@ def main() -> None:
     print("\nnot one handwritten digit: share of rows, and detection AUROC vs upright photos")
     print(
         f"  {'set':<24} {'ok':>6} {'uncert':>6} {'reject':>6} {'error':>6}"
-        f" {'MSP':>6} {'maxlog':>6} {'energy':>6} {'rules':>6}"
+        + "".join(f" {name:>8}" for name in SIGNALS.values())
     )
     for name, make in (
         ("several digits", _several_digits),
-        ("letters (fonts)", _letter),
+        ("letters (held-out fonts)", _letter),
+        ("letters never fitted on", _unfitted_letter),
         ("scribbles", _scribble),
         ("blank paper, smudge", _smudge),
         ("photos of other things", _other_photo),
@@ -134,21 +168,24 @@ def _test_split(network, X, y, threshold) -> None:
 
 
 def _score(network, pictures: list[Image.Image], threshold: float | None) -> dict:
-    """For each picture: status, predicted digit and the network's signals."""
-    digits, reasons, read = [], [], []
+    """For each picture: status (decided as predict-folder decides it), predicted digit and
+    the network's signals."""
+    digits, reasons, errors = [], [], []
     for picture in pictures:
         try:
             reading = read_image(picture, refuse_several=False)  # a rejection, as in the batch
-        except ImageError:
-            read.append(False)
+        except ImageError as exc:
+            errors.append(str(exc))
             continue
-        read.append(True)
-        digits.append(reading.digit.ravel())
+        errors.append("")
+        digits.append(reading.digit)
         reasons.append(rejection(reading))
-    read = np.array(read)
-    X = np.stack(digits, axis=1) if digits else np.zeros((784, 0), np.float32)
-    logits = network.predict_logits(X)
-    proba = softmax_columns(scaled_logits(logits.copy(), network.temperature))
+    read = np.array([not error for error in errors])
+    digits_kx28x28 = np.zeros((read.size, 28, 28), np.float32)
+    digits_kx28x28[read] = digits
+    proba, _, reasons = predict_decoded(network, digits_kx28x28, errors, reasons)
+    X = digits_kx28x28[read].reshape(-1, 784).T
+    hidden, logits = hidden_and_logits(network, X)
     shifted = logits - logits.max(axis=0)
     energy = logits.max(axis=0) + np.log(np.exp(shifted).sum(axis=0))  # logsumexp
     statuses = np.full(read.size, "error", dtype=object)
@@ -164,15 +201,17 @@ def _score(network, pictures: list[Image.Image], threshold: float | None) -> dic
         out[read] = values
         return out
 
-    msp = per_picture(proba.max(axis=0), 0.0)
-    rules = per_picture(np.where(np.array(reasons, bool), -1.0, proba.max(axis=0)), -2.0)
+    msp = proba.max(axis=0)
+    likeness = network.likeness.likeness(hidden)
+    rules = np.where(np.array(reasons, bool), -1.0, msp)
     return {
         "status": statuses,
         "predicted": predicted,
-        "msp": msp,
-        "maxlog": per_picture(logits.max(axis=0), -1e9),
+        "msp": per_picture(msp, 0.0),
         "energy": per_picture(energy, -1e9),
-        "rules": rules,
+        "likeness": per_picture(likeness, -1e9),
+        "sum": per_picture(network.likeness.scores(hidden, proba), -1e9),
+        "rules": per_picture(rules, -2.0),
     }
 
 
@@ -190,12 +229,12 @@ def _print_statuses(name: str, scored: dict, labels: np.ndarray) -> None:
 def _print_ood(name: str, scored: dict, reference: dict) -> None:
     status = scored["status"]
     shares = [np.mean(status == s) for s in ("ok", "uncertain", "rejected", "error")]
-    aurocs = [_auroc(reference[k], scored[k]) for k in ("msp", "maxlog", "energy", "rules")]
+    aurocs = [_auroc(reference[k], scored[k]) for k in SIGNALS]
     print(
         f"  {name:<24} "
         + " ".join(f"{s:>6.1%}" for s in shares)
         + " "
-        + " ".join(f"{100 * a:>6.1f}" for a in aurocs)
+        + "".join(f" {100 * a:>8.1f}" for a in aurocs)
     )
 
 
@@ -220,11 +259,15 @@ def _several_digits(X, y, rng) -> Image.Image:
     return make_photo(np.concatenate(parts, axis=1), rng, max_rotation_deg=5)
 
 
-def _letter(X, y, rng) -> Image.Image:
+def _letter(X, y, rng, letters: str = LETTERS) -> Image.Image:
     font = ImageFont.truetype(str(FONTS[int(rng.integers(len(FONTS)))]), 48)
     canvas = Image.new("L", (64, 64), 0)
-    ImageDraw.Draw(canvas).text((32, 32), str(rng.choice(list(LETTERS))), 255, font, "mm")
+    ImageDraw.Draw(canvas).text((32, 32), str(rng.choice(list(letters))), 255, font, "mm")
     return make_photo(np.asarray(canvas), rng)
+
+
+def _unfitted_letter(X, y, rng) -> Image.Image:
+    return _letter(X, y, rng, NEVER_FITTED)
 
 
 def _scribble(X, y, rng) -> Image.Image:

@@ -11,6 +11,7 @@ from digitflow.atomic import restored_on_failure
 from digitflow.console import note, reports_errors, warn
 from digitflow.dataset.prepare import load_prepared
 from digitflow.network.calibration import calibrate_on
+from digitflow.network.digit_likeness import DIGITS_REJECTED, fit_digit_likeness, load_not_digits
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import save_network
 from digitflow.network.training import (
@@ -80,9 +81,18 @@ def main(
     live_dir: Annotated[Path, typer.Option(help="Folder for dvclive's per-epoch logs.")] = Path(
         "dvclive"
     ),
+    not_digits: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .npy of (k, 28, 28) uint8 pictures that are not digits: fit a "
+            "digit-likeness score against them and store it (dvc.yaml passes "
+            "examples/not_digits.npy)."
+        ),
+    ] = None,
 ) -> None:
     """Train the network on the prepared arrays and save its best weights."""
     config = load_section(params, "train", TrainConfig)
+    X_not_digits = load_not_digits(not_digits) if not_digits is not None else None
     if config.ignored_keys():
         ignored = ", ".join(f"train.{key}" for key in config.ignored_keys())
         note(f"train.optimizer=gd runs the seeds' full-batch method; ignoring {ignored}")
@@ -115,6 +125,8 @@ def main(
         live.summary = kept_epoch_summary(result)
         live.step = len(result.history)  # next_step has moved it one past the last epoch
         calibration = calibrate(result.network, X_val, y_val, config)
+        if X_not_digits is not None:
+            fit_likeness(result.network, X_train, X_not_digits, X_val)
         save_network(out, result.network, result.summary(config) | {"calibration": calibration})
 
     if len(result.history) < config.epochs:
@@ -143,6 +155,19 @@ def calibrate(network: Network, X_val, y_val, config: TrainConfig) -> dict:
             f"{calibration['val_coverage']:.1%} of them"
         )
     return calibration
+
+
+def fit_likeness(network: Network, X_train, X_not_digits, X_val) -> None:
+    """Set ``network.likeness``, fitted on training digits against ``X_not_digits``."""
+    if X_val.shape[1] == 0:
+        warn("no validation split: no digit-likeness score is stored")
+        return
+    network.likeness = fit_digit_likeness(network, X_train, X_not_digits, X_val)
+    note(
+        f"digit-likeness fitted against {X_not_digits.shape[1]} non-digits: "
+        f"score >= {network.likeness.min_score:.3f} passes all but {DIGITS_REJECTED:.1%} "
+        "of the val images"
+    )
 
 
 if __name__ == "__main__":

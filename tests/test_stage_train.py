@@ -32,12 +32,15 @@ def prepare_folder(root: Path, y_train: np.ndarray | None = None) -> Path:
     return prepared
 
 
-def run_stage(root: Path, train_params: dict, out_name: str = "weights.npz"):
+def run_args(root: Path, out_name: str, train_params: dict = TINY_TRAIN) -> list[str]:
     params = root / "params.yaml"
     params.write_text(yaml.safe_dump({"train": train_params}))
     args = ["--params", str(params), "--data-dir", str(root / "prepared")]
-    args += ["--out", str(root / "model" / out_name), "--live-dir", str(root / "dvclive")]
-    return runner.invoke(app, args)
+    return args + ["--out", str(root / "model" / out_name), "--live-dir", str(root / "dvclive")]
+
+
+def run_stage(root: Path, train_params: dict, out_name: str = "weights.npz"):
+    return runner.invoke(app, run_args(root, out_name, train_params))
 
 
 @pytest.fixture
@@ -180,3 +183,30 @@ def test_metrics_summary_is_the_kept_epochs_not_the_last():
         "train": {"loss": 0.5, "accuracy": 0.7},
         "val": {"loss": 1.0, "accuracy": 0.9},
     }
+
+
+def save_not_digits(path: Path) -> Path:
+    """Solid blocks of ink: nothing like the synthetic digits."""
+    pictures = np.zeros((40, 28, 28), np.uint8)
+    for i, picture in enumerate(pictures):
+        picture[i % 14 : i % 14 + 14, 4:18] = 255
+    np.save(path, pictures)
+    return path
+
+
+def test_stage_stores_a_digit_likeness_score_fitted_against_not_digits(root):
+    not_digits = ["--not-digits", str(save_not_digits(root / "not_digits.npy"))]
+    runs = [runner.invoke(app, [*run_args(root, name), *not_digits]) for name in ("a", "b")]
+    assert all(result.exit_code == 0 for result in runs), runs[0].output
+    assert "digit-likeness fitted against 40 non-digits" in runs[0].output
+    likeness = load_network(root / "model/a")[0].likeness
+    assert likeness is not None and likeness.weights.shape == (16,)
+    assert (root / "model/a").read_bytes() == (root / "model/b").read_bytes()
+
+
+def test_stage_refuses_a_not_digits_file_that_is_not_pictures(root):
+    np.save(root / "bad.npy", np.zeros((3, 10), np.uint8))
+    result = runner.invoke(app, [*run_args(root, "w"), "--not-digits", str(root / "bad.npy")])
+    assert result.exit_code == 1
+    assert "bad.npy: expected uint8 (k, 28, 28)" in result.output
+    assert not (root / "model/w").exists()

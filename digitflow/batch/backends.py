@@ -151,8 +151,7 @@ class LocalPool(Backend):
             raise ChunkKilledWorker() from None
         if self.decoding.read == "number":
             return outcome
-        digits_kx28x28, errors, rejections = outcome
-        return predict_decoded(self.network, digits_kx28x28, errors), errors, rejections
+        return predict_decoded(self.network, *outcome)
 
     def read_alone(self, files: ChunkFiles) -> ChunkResult:
         if self._pool is None:
@@ -166,8 +165,7 @@ class LocalPool(Backend):
             raise ChunkKilledWorker() from None
         finally:
             stop_now(alone)
-        digits_kx28x28, errors, rejections = decoded
-        return predict_decoded(self.network, digits_kx28x28, errors), errors, rejections
+        return predict_decoded(self.network, *decoded)
 
     def close(self) -> None:
         if self._pool is not None:

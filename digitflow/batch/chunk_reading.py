@@ -22,6 +22,9 @@ from digitflow.reading.images import Polarity
 from digitflow.reading.number_picture import number_picture
 from digitflow.reading.segment import Rejected
 
+UNLIKE_A_DIGIT = "looks like none of the digits the network learned (a letter, a drawing?)"
+"""The reason of a row whose picture the network's digit-likeness score turns away."""
+
 ChunkFiles = list[tuple[Path | str, str]]
 """``(path or URL, rel_path)`` of each file to read: only these travel to a worker, never
 pixels."""
@@ -49,8 +52,7 @@ def read_chunk(files: ChunkFiles, decoding: Decoding, network: Network) -> Chunk
     """Decode and predict a chunk in one go: what a worker holding the model runs."""
     if decoding.read == "number":
         return read_numbers(files, decoding, network)
-    digits_kx28x28, errors, rejections = decode_files(files, decoding)
-    return predict_decoded(network, digits_kx28x28, errors), errors, rejections
+    return predict_decoded(network, *decode_files(files, decoding))
 
 
 def decode_files(files: ChunkFiles, decoding: Decoding) -> tuple[np.ndarray, list[str], list[str]]:
@@ -98,13 +100,26 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
     return numbers, errors, [""] * len(numbers)
 
 
-def predict_decoded(network: Network, digits_kx28x28: np.ndarray, errors: list[str]) -> np.ndarray:
-    """Probabilities (10, number of files without an error) of the decoded digits."""
+def predict_decoded(
+    network: Network, digits_kx28x28: np.ndarray, errors: list[str], rejections: list[str]
+) -> ChunkResult:
+    """The chunk's result from what :func:`decode_files` returned: probabilities (10, number
+    of files without an error) of the decoded digits, and their rejections: reading's, or
+    for a digit reading had nothing against, :data:`UNLIKE_A_DIGIT` when the model's
+    digit-likeness score (``digitflow.network.digit_likeness``, if it has one) is below its
+    minimum."""
     ok = [i for i, error in enumerate(errors) if not error]
     if not ok:
-        return np.zeros((network.layer_sizes[-1], 0), np.float32)
+        return np.zeros((network.layer_sizes[-1], 0), np.float32), errors, rejections
     X_784xk = digits_kx28x28[ok].reshape(len(ok), 28 * 28).T  # row-major, as in training
-    return network.predict_proba(X_784xk)
+    if network.likeness is None:
+        return network.predict_proba(X_784xk), errors, rejections
+    probs, unlike = network.likeness.unlike(network, X_784xk)
+    rejections = [
+        reason or (UNLIKE_A_DIGIT if far else "")
+        for reason, far in zip(rejections, unlike, strict=True)
+    ]
+    return probs, errors, rejections
 
 
 def describe_failure(exc: Exception, path: Path | str, rel_path: str) -> str:

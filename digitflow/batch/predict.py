@@ -52,7 +52,7 @@ from digitflow.batch.predictions_file import (
 from digitflow.batch.review_sheet import review_sheet
 from digitflow.batch.run_record import RunCounts, RunTimes, run_summary, utc_now
 from digitflow.console import note, warn
-from digitflow.network import mlp
+from digitflow.network import digit_likeness, mlp
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import load_network, network_fingerprint, stored_min_confidence
 from digitflow.params import require
@@ -68,9 +68,11 @@ READING_CODE: tuple[Path, ...] = (
     *sorted(Path(images.__file__).parent.glob("[!_]*.py")),
     Path(errors.__file__),
     Path(mlp.__file__),
+    Path(digit_likeness.__file__),
 )
-"""The code that turns a file into probabilities (every reading module, mlp, and the errors
-they import): rows made by another version of it are stale, like rows made by other weights."""
+"""The code that turns a file into probabilities and a status (every reading module, mlp and
+the digit-likeness score, and the errors they import): rows made by another version of it are
+stale, like rows made by other weights."""
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,12 @@ loop allocates nothing.
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from digitflow.network.digit_likeness import DigitLikeness
 
 INPUT_SIZE = 784
 NUM_CLASSES = 10
@@ -28,6 +32,9 @@ class Network:
     temperature: float = 1.0
     """Logits are divided by it before the softmax of :meth:`predict_proba`: fitted on the
     validation split after training, so the probabilities are calibrated (1 = as trained)."""
+    likeness: "DigitLikeness | None" = None
+    """How much a picture looks like the digits learned (``digit_likeness``), fitted after
+    training; None for a file made without one."""
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
@@ -54,7 +61,10 @@ class Network:
 
     def copy(self) -> "Network":
         return Network(
-            [W.copy() for W in self.weights], [b.copy() for b in self.biases], self.temperature
+            [W.copy() for W in self.weights],
+            [b.copy() for b in self.biases],
+            self.temperature,
+            self.likeness,
         )
 
 

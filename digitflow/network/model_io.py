@@ -3,7 +3,10 @@ reproducible.
 
 Members: ``format_version`` (int64 scalar), ``layer_sizes`` (int64), ``W0, b0, W1, b1, ...``
 (float32, W (out, in), b (out, 1)), ``temperature`` (float32 scalar > 0, the calibration
-fitted after training; a file without it loads with 1) and ``meta_json`` (uint8: UTF-8 JSON
+fitted after training; a file without it loads with 1), ``likeness_weights`` (float32, one per
+unit of the last hidden layer), ``likeness_bias`` and ``likeness_min_score`` (float32 scalars:
+the ``digit_likeness`` score fitted after training; a file without them has none) and
+``meta_json`` (uint8: UTF-8 JSON
 of the params, training history and calibration). ``np.savez`` stamps each member with the
 current time, so the archive is written here with fixed zip dates instead: the same network
 and meta give the same bytes.
@@ -23,6 +26,7 @@ import numpy as np
 
 from digitflow.atomic import atomic_path
 from digitflow.errors import DigitflowError
+from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network
 
 FORMAT_VERSION = 1
@@ -46,6 +50,10 @@ def save_network(path: Path, network: Network, meta: dict[str, Any]) -> None:
         arrays[f"W{i}"] = np.ascontiguousarray(W, dtype=np.float32)
         arrays[f"b{i}"] = np.ascontiguousarray(b, dtype=np.float32)
     arrays["temperature"] = np.array(network.temperature, dtype=np.float32)
+    if network.likeness is not None:
+        arrays["likeness_weights"] = np.ascontiguousarray(network.likeness.weights, np.float32)
+        arrays["likeness_bias"] = np.array(network.likeness.bias, dtype=np.float32)
+        arrays["likeness_min_score"] = np.array(network.likeness.min_score, dtype=np.float32)
     meta_bytes = json.dumps(meta, sort_keys=True, allow_nan=False).encode("utf-8")
     arrays["meta_json"] = np.frombuffer(meta_bytes, dtype=np.uint8)
     with (
@@ -85,7 +93,7 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         shapes = {}
         for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             shapes[f"W{i}"], shapes[f"b{i}"] = (fan_out, fan_in), (fan_out, 1)
-        unexpected = sorted(set(members) - set(shapes) - set(_FIXED_MEMBERS) - {"temperature"})
+        unexpected = sorted(set(members) - set(shapes) - set(_FIXED_MEMBERS) - _OPTIONAL_MEMBERS)
         if unexpected:
             raise ModelFormatError(path, f"holds unexpected arrays {unexpected} for layers {sizes}")
         for name, shape in shapes.items():
@@ -97,6 +105,7 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         arrays = {name: _read_member(path, archive, members, name) for name in shapes}
         meta_json = _read_member(path, archive, members, "meta_json")
         temperature = _temperature(path, archive, members)
+        likeness = _likeness(path, archive, members, sizes[-2])
     for name, shape in shapes.items():
         _check_float32(path, arrays[name], name, shape)
     if meta_json.dtype != np.uint8 or meta_json.ndim != 1:
@@ -107,7 +116,7 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         raise ModelFormatError(path, f"has unreadable meta_json: {exc}") from exc
     weights = [arrays[f"W{i}"] for i in range(len(sizes) - 1)]
     biases = [arrays[f"b{i}"] for i in range(len(sizes) - 1)]
-    return Network(weights, biases, temperature), meta
+    return Network(weights, biases, temperature, likeness), meta
 
 
 def _temperature(
@@ -123,6 +132,38 @@ def _temperature(
     return float(value)
 
 
+def _likeness(
+    path: Path, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], units: int
+) -> DigitLikeness | None:
+    """The stored digit-likeness score, or None for a file made without one."""
+    names = ("likeness_weights", "likeness_bias", "likeness_min_score")
+    present = [name for name in names if name in members]
+    if not present:
+        return None
+    if len(present) < len(names):
+        missing = sorted(set(names) - set(present))
+        raise ModelFormatError(path, f"has {present} but not {missing}")
+    _check_declared_size(
+        path, members["likeness_weights"], "likeness_weights", _NPY_HEADER_MAX + 4 * units
+    )
+    values = {}
+    for name in names:
+        if name != "likeness_weights":
+            _check_declared_size(path, members[name], name, 1 << 12)
+        values[name] = _read_member(path, archive, members, name)
+    shapes = {"likeness_weights": (units,), "likeness_bias": (), "likeness_min_score": ()}
+    for name, value in values.items():
+        if value.shape != shapes[name] or value.dtype != np.float32 or not np.isfinite(value).all():
+            raise ModelFormatError(path, f"has an invalid {name} (expected float32 {shapes[name]})")
+    return DigitLikeness(
+        values["likeness_weights"],
+        float(values["likeness_bias"]),
+        float(values["likeness_min_score"]),
+    )
+
+
+_OPTIONAL_MEMBERS = {"temperature", "likeness_weights", "likeness_bias", "likeness_min_score"}
+"""Members a file made before calibration (or without a likeness score) lacks."""
 _NPY_HEADER_MAX = 4096
 """Bytes an .npy header may take (numpy pads it to 64; a few hundred at most)."""
 _FIXED_MEMBERS = {"format_version": 1 << 12, "layer_sizes": 1 << 16, "meta_json": 1 << 24}
@@ -175,7 +216,8 @@ def _check_directory(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.
 
 
 _ARRAY_NAME = re.compile(
-    r"format_version|layer_sizes|meta_json|temperature|[Wb](?:0|[1-9][0-9]{0,3})"
+    r"format_version|layer_sizes|meta_json|temperature|likeness_(?:weights|bias|min_score)"
+    r"|[Wb](?:0|[1-9][0-9]{0,3})"
 )
 
 

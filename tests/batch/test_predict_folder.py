@@ -19,6 +19,7 @@ from helpers import digit_image, make_folder, save_digit, save_model
 from PIL import Image, ImageDraw
 
 from digitflow.batch import backends, folder_walk, predict
+from digitflow.batch.chunk_reading import UNLIKE_A_DIGIT
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.batch.folder_walk import walk_files
 from digitflow.batch.inputs import InputFolderError
@@ -29,6 +30,7 @@ from digitflow.batch.predict import (
 )
 from digitflow.batch.predictions_file import COLUMNS, PROBABILITY_COLUMNS, PredictionsFileError
 from digitflow.errors import ParamsError
+from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import ModelFormatError, load_network, save_network
 from digitflow.reading import images
@@ -726,6 +728,39 @@ def test_a_picture_of_several_digits_is_rejected_with_its_reason(tmp_path, model
     row = rows(tmp_path).loc["number.png"]
     assert row["status"] == "rejected" and row["predicted"] != ""
     assert row["error"] == "2 digits side by side: use --read number"
+
+
+def save_model_with_likeness(path: Path, min_score: float) -> Path:
+    """The test model with a digit-likeness of 0 for every picture: its score is the log-odds
+    of the network's confidence, far above -100 and below 100."""
+    network, _ = load_network(save_model(path, seed=0))
+    network.likeness = DigitLikeness(np.zeros(8, np.float32), 0.0, min_score)
+    save_network(path, network, {})
+    return path
+
+
+def test_a_picture_unlike_the_digits_learned_is_rejected_keeping_its_answer(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    run(folder, model, tmp_path)
+    plain = rows(tmp_path).loc["a.png"]
+    run(folder, save_model_with_likeness(tmp_path / "strict.npz", 100.0), tmp_path)
+    row = rows(tmp_path).loc["a.png"]
+    assert (row["status"], row["error"]) == ("rejected", UNLIKE_A_DIGIT)
+    assert row[["predicted", "confidence", *PROBABILITY_COLUMNS]].equals(
+        plain[["predicted", "confidence", *PROBABILITY_COLUMNS]]
+    )
+    run(folder, save_model_with_likeness(tmp_path / "lenient.npz", -100.0), tmp_path)
+    assert rows(tmp_path).loc["a.png", "status"] == "ok"
+
+
+def test_reading_s_reason_comes_before_the_likeness_score(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = Image.new("L", (300, 120), 225)
+    ImageDraw.Draw(image).line([(10, 60), (290, 62)], fill=30, width=6)
+    image.save(folder / "ruled.png")
+    run(folder, save_model_with_likeness(tmp_path / "strict.npz", 100.0), tmp_path)
+    assert rows(tmp_path).loc["ruled.png", "error"] == "a long thin line, not a digit"
 
 
 def test_incremental_keeps_an_uncertain_row_uncertain_without_decoding(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from digitflow.errors import DigitflowError
+from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import init_network
 from digitflow.network.model_io import (
     FORMAT_VERSION,
@@ -228,3 +229,35 @@ def test_stored_threshold_is_read_from_the_calibration_meta(tmp_path, meta, expe
 def test_invalid_stored_threshold_is_refused(tmp_path, value):
     with pytest.raises(ModelFormatError, match="min_confidence"):
         stored_min_confidence(tmp_path / "w.npz", {"calibration": {"min_confidence": value}})
+
+
+def with_likeness(network):
+    weights = np.linspace(-1, 1, network.layer_sizes[-2], dtype=np.float32)
+    network.likeness = DigitLikeness(weights, bias=0.25, min_score=-1.5)
+    return network
+
+
+def test_likeness_score_round_trips_and_a_file_without_one_has_none(tmp_path, network):
+    plain, scored = tmp_path / "plain.npz", tmp_path / "scored.npz"
+    save_network(plain, network, META)
+    save_network(scored, with_likeness(network), META)
+    assert load_network(plain)[0].likeness is None
+    likeness = load_network(scored)[0].likeness
+    np.testing.assert_array_equal(likeness.weights, network.likeness.weights)
+    assert (likeness.bias, likeness.min_score) == (0.25, -1.5)
+
+
+@pytest.mark.parametrize(
+    ("replace", "problem"),
+    [
+        ({"likeness_bias": None}, "but not \\['likeness_bias'\\]"),
+        ({"likeness_weights": npy_bytes(np.ones(5, np.float32))}, "invalid likeness_weights"),
+        ({"likeness_min_score": npy_bytes(np.float32(np.nan))}, "invalid likeness_min_score"),
+    ],
+)
+def test_damaged_likeness_score_is_refused(tmp_path, network, replace, problem):
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    save_network(good, with_likeness(network), META)
+    rewrite(good, bad, replace)
+    with pytest.raises(ModelFormatError, match=problem):
+        load_network(bad)
