@@ -120,8 +120,7 @@ def read_image(
     reading = read_picture(image, polarity)
     if reading.digit is None:
         raise EmptyImage("no ink found: the picture looks blank")
-    several = one_digit.several_digits(reading)
-    if several and refuse_several:
+    if refuse_several and (several := one_digit.several_digits(reading)):
         raise SeveralDigits(several)
     return reading
 

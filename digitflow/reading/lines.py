@@ -8,9 +8,12 @@ On the analysis copy, the ink pixels are projected along each direction within
 neighbouring bins. The fullest bin is grown across while the neighbouring bins hold most of
 its count, and kept as a line if the band is covered, with gaps of at most ``MAX_GAP_PX``,
 over at least ``MIN_LENGTH`` of the picture and is ``MIN_ASPECT`` times longer than thick;
-its pixels leave the projection and the next fullest bin is tried. A stroke that crosses a
-line (ink just beyond both sides of the band that is not itself a line) keeps its pixels in
-the band, so the gap the line leaves in the stroke is filled.
+its pixels leave the projection and the next fullest bin is tried. Most bins tried in a
+picture without lines are a thick stroke's: a band too thick for any line is given up before
+its pixels are looked at, and one whose ink spans too few columns before its run is measured
+(a picture whose ink covers too few columns is not projected at all). A stroke that crosses
+a line (ink just beyond both sides of the band that is not itself a line) keeps its pixels
+in the band, so the gap the line leaves in the stroke is filled.
 """
 
 from dataclasses import dataclass
@@ -171,6 +174,11 @@ def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.nda
     return kept
 
 
+_TILTS = np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 1e-6, TILT_STEP_DEG)
+SLOPES = np.tan(np.radians(_TILTS[np.argsort(np.abs(_TILTS), kind="stable")]))
+"""The tangents of the tilts looked along, level first (ties in the search go to level)."""
+
+
 def _lines_along(
     mask: np.ndarray, horizontal: bool, anchors: np.ndarray | None = None
 ) -> list[Line]:
@@ -183,73 +191,90 @@ def _lines_along(
     min_length = (MIN_LENGTH if anchors is None else ANCHORED_LENGTH) * width
     min_aspect = MIN_ASPECT if anchors is None else ANCHORED_ASPECT
     ys, xs = np.nonzero(mask)
-    if ys.size < min_length:
-        return []
-    tilts = np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 1e-6, TILT_STEP_DEG)
-    slopes = np.tan(np.radians(tilts[np.argsort(np.abs(tilts), kind="stable")]))  # ties: level
-    pad = int(np.ceil(width * np.abs(slopes).max())) + 1
+    if ys.size < min_length or np.subtract(*_longest_run(mask.any(axis=0))[::-1]) < min_length:
+        return []  # a line covers that many columns: nothing below could be one
+    pad = int(np.ceil(width * np.abs(SLOPES).max())) + 1
     bins = height + 2 * pad
     # (angles, pixels): the bin across each angle's direction that each pixel falls in
-    across = ys[None, :] - xs[None, :] * slopes[:, None] + pad
-    index = np.floor(across).astype(np.int64) + bins * np.arange(slopes.size)[:, None]
+    across_bin = np.floor(ys[None, :] - xs[None, :] * SLOPES[:, None] + pad).astype(np.int64)
     alive = np.ones(ys.size, dtype=bool)
-    counts = np.bincount(index.ravel(), minlength=slopes.size * bins).reshape(slopes.size, bins)
-    tried = np.zeros_like(counts, dtype=bool)
+    counts = _counts(across_bin, alive, bins)
+    floors = _median_of_nonempty(counts)
+    pairs = counts[:, :-1] + counts[:, 1:]  # a line may drift between two bins
+    tried = np.zeros(pairs.shape, dtype=bool)
+    untried = pairs.copy()
+    thickest = int(width // min_aspect)  # no band thicker can be min_aspect times longer
     lines: list[Line] = []
     misses = 0
     while len(lines) < MAX_LINES and misses < MAX_MISSES:
-        pairs = np.where(tried[:, :-1], 0, counts[:, :-1] + counts[:, 1:])  # drift between bins
-        angle, first = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
-        if pairs[angle, first] < min_length:
+        angle, first = np.unravel_index(int(np.argmax(untried)), untried.shape)
+        if untried[angle, first] < min_length:
             break
-        band = _line_at(counts[angle], first, across[angle], xs, alive, min_length, min_aspect)
+        low, high = _band(counts[angle].tolist(), float(floors[angle]), first, thickest)
+        least = max(min_length, min_aspect * (high - low))
+        start, end = 0, 0
+        if high - low <= thickest:
+            start, end = _covered_run(across_bin[angle], xs, alive, low, high, least)
         line = None
-        if band is not None:
-            low, high, span = band
-            line = Line(horizontal, float(slopes[angle]), (low - pad, high - pad), span)
+        if end - start >= least:
+            offset = (float(low - pad), float(high - pad))
+            line = Line(horizontal, float(SLOPES[angle]), offset, (start, end))
         if line is None or (anchors is not None and not all(_ends_on(line, anchors))):
             misses += 1  # nor is anything this band or its neighbours pile up
-            tried[max(0, angle - 2) : angle + 3, max(0, first - 2) : first + 3] = True
+            near = (slice(max(0, angle - 2), angle + 3), slice(max(0, first - 2), first + 3))
+            tried[near], untried[near] = True, 0
             continue
         lines.append(line)
-        taken = alive & (across[angle] >= low) & (across[angle] < high)
-        taken &= (xs >= span[0]) & (xs < span[1])
+        taken = alive & (across_bin[angle] >= low) & (across_bin[angle] < high)
+        taken &= (xs >= start) & (xs < end)
         alive &= ~taken
-        counts = _recount(index, alive, counts.shape)
+        counts = _counts(across_bin, alive, bins)
+        floors = _median_of_nonempty(counts)
+        pairs = counts[:, :-1] + counts[:, 1:]
+        untried = np.where(tried, 0, pairs)
     return lines
 
 
-def _line_at(
-    counts: np.ndarray,
-    first: int,
-    across: np.ndarray,
-    xs: np.ndarray,
-    alive: np.ndarray,
-    min_length: float,
-    min_aspect: float,
-) -> tuple[float, float, tuple[int, int]] | None:
-    """(low, high, span) of the line whose band starts at bins ``first`` and ``first + 1``
-    of one angle's ``counts``, grown across while neighbours hold GROW_SHARE of its fullest
-    bin above the floor; None when it is not long, continuous and thin enough to be printed."""
-    # Lines across this direction add a few pixels to every bin (squared paper): the band
-    # grows over bins that stand out from that floor.
-    floor = float(np.median(counts[counts > 0]))
-    peak = max(counts[first], counts[first + 1]) - floor
+def _band(counts: list[int], floor: float, first: int, thickest: int) -> tuple[int, int]:
+    """(low, high) of the band started at bins ``first`` and ``first + 1`` of one angle's
+    ``counts``, grown across while neighbours hold GROW_SHARE of its fuller bin above the
+    ``floor`` (lines across this direction add a few pixels to every bin, as on squared
+    paper: the band grows over bins that stand out from them). Growth stops once the band is
+    more than ``thickest`` bins thick: it cannot be a line then."""
+    least = GROW_SHARE * (max(counts[first], counts[first + 1]) - floor)
     low, high = first, first + 2
-    while low > 0 and counts[low - 1] - floor >= GROW_SHARE * peak:
+    while low > 0 and counts[low - 1] - floor >= least and high - low <= thickest:
         low -= 1
-    while high < counts.size and counts[high] - floor >= GROW_SHARE * peak:
+    while high < len(counts) and counts[high] - floor >= least and high - low <= thickest:
         high += 1
-    inside = alive & (across >= low) & (across < high)
-    covered = np.bincount(xs[inside]) > 0
-    start, end = _longest_run(covered, MAX_GAP_PX)
-    length = end - start
-    if length < min_length or length < min_aspect * (high - low):
-        return None
-    return float(low), float(high), (start, end)
+    return low, high
 
 
-def _longest_run(covered: np.ndarray, max_gap: int) -> tuple[int, int]:
+def _covered_run(
+    across_bin: np.ndarray, xs: np.ndarray, alive: np.ndarray, low: int, high: int, least: float
+) -> tuple[int, int]:
+    """(start, end) of the longest stretch of columns covered, with gaps of at most
+    MAX_GAP_PX, by the pixels left ``alive`` whose bin is in [low, high); (0, 0) when their
+    ink spans fewer than ``least`` columns."""
+    along = xs[alive & (across_bin >= low) & (across_bin < high)]
+    if along.size == 0 or along.max() - along.min() + 1 < least:
+        return 0, 0
+    return _longest_run(np.bincount(along) > 0)
+
+
+def _median_of_nonempty(counts: np.ndarray) -> np.ndarray:
+    """(angles,) float: np.median of each row's non-zero counts (the mean of the two middle
+    ones for an even number)."""
+    ordered = np.sort(counts, axis=1)
+    nonempty = (counts > 0).sum(axis=1)
+    first = np.minimum(counts.shape[1] - nonempty, counts.shape[1] - 1)  # (none: any value)
+    rows = np.arange(counts.shape[0])
+    lower = ordered[rows, first + (nonempty - 1) // 2]
+    upper = ordered[rows, first + nonempty // 2]
+    return (lower + upper) / 2
+
+
+def _longest_run(covered: np.ndarray, max_gap: int = MAX_GAP_PX) -> tuple[int, int]:
     """(start, end) of the longest stretch of ``covered`` whose gaps are at most ``max_gap``."""
     where = np.flatnonzero(covered)
     if where.size == 0:
@@ -261,9 +286,10 @@ def _longest_run(covered: np.ndarray, max_gap: int) -> tuple[int, int]:
     return int(where[starts[best]]), int(where[ends[best]]) + 1
 
 
-def _recount(index: np.ndarray, alive: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    size = shape[0] * shape[1]
-    return np.bincount(index[:, alive].ravel(), minlength=size).reshape(shape)
+def _counts(across_bin: np.ndarray, alive: np.ndarray, bins: int) -> np.ndarray:
+    """(angles, bins): how many of the pixels left ``alive`` fall in each bin of each angle."""
+    offset = across_bin[:, alive] + bins * np.arange(SLOPES.size)[:, None]
+    return np.bincount(offset.ravel(), minlength=SLOPES.size * bins).reshape(SLOPES.size, bins)
 
 
 def without_lines(
