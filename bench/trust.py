@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from photo_accuracy import BOLD_FILLING, FINE_PEN, ON_A_DESK
+from photo_accuracy import BOLD_FILLING, DOCUMENT_STYLES, FINE_PEN, ON_A_DESK
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from make_not_digits import FIT_LETTERS  # noqa: E402
@@ -77,6 +77,12 @@ def main() -> None:
         type=float,
         help="Choose the threshold again on the val split for this train.target_error "
         "instead of using the one stored with the weights.",
+    )
+    parser.add_argument(
+        "--documents",
+        action="store_true",
+        help="Then the statuses of the digits on documents (form boxes, ruled and squared "
+        "paper, phone photos: bench/photo_accuracy.py's DOCUMENT_STYLES).",
     )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -141,6 +147,11 @@ def main() -> None:
     ):
         pictures = [make(X_test, y_test, rng) for _ in range(args.count)]
         _print_ood(name, _score(network, pictures, threshold), reference)
+    if args.documents:
+        print(f"\non documents ({args.count} each): share of rows, and accuracy of the ok rows")
+        for name, style in DOCUMENT_STYLES:
+            pictures = [make_photo(ink, rng, **style) for ink in digits]
+            _print_statuses(name[:34], _score(network, pictures, threshold), labels)
 
 
 def _split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
