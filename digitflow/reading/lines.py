@@ -195,10 +195,13 @@ def _lines_along(
         return []  # a line covers that many columns: nothing below could be one
     pad = int(np.ceil(width * np.abs(SLOPES).max())) + 1
     bins = height + 2 * pad
-    # (angles, pixels): the bin across each angle's direction that each pixel falls in
-    across_bin = np.floor(ys[None, :] - xs[None, :] * SLOPES[:, None] + pad).astype(np.int64)
+    # (angles, pixels): the bin across each angle's direction that each pixel falls in (the
+    # pad keeps it positive, so truncating is flooring) ...
+    across_bin = (ys[None, :] - xs[None, :] * SLOPES[:, None] + pad).astype(np.int64)
+    # ... and its index among all angles' bins
+    flat_bin = across_bin + bins * np.arange(SLOPES.size)[:, None]
     alive = np.ones(ys.size, dtype=bool)
-    counts = _counts(across_bin, alive, bins)
+    counts = _counts(flat_bin, bins)
     floors = _median_of_nonempty(counts)
     pairs = counts[:, :-1] + counts[:, 1:]  # a line may drift between two bins
     tried = np.zeros(pairs.shape, dtype=bool)
@@ -228,7 +231,7 @@ def _lines_along(
         taken = alive & (across_bin[angle] >= low) & (across_bin[angle] < high)
         taken &= (xs >= start) & (xs < end)
         alive &= ~taken
-        counts = _counts(across_bin, alive, bins)
+        counts = _counts(flat_bin[:, alive], bins)
         floors = _median_of_nonempty(counts)
         pairs = counts[:, :-1] + counts[:, 1:]
         untried = np.where(tried, 0, pairs)
@@ -286,10 +289,10 @@ def _longest_run(covered: np.ndarray, max_gap: int = MAX_GAP_PX) -> tuple[int, i
     return int(where[starts[best]]), int(where[ends[best]]) + 1
 
 
-def _counts(across_bin: np.ndarray, alive: np.ndarray, bins: int) -> np.ndarray:
-    """(angles, bins): how many of the pixels left ``alive`` fall in each bin of each angle."""
-    offset = across_bin[:, alive] + bins * np.arange(SLOPES.size)[:, None]
-    return np.bincount(offset.ravel(), minlength=SLOPES.size * bins).reshape(SLOPES.size, bins)
+def _counts(flat_bin: np.ndarray, bins: int) -> np.ndarray:
+    """(angles, bins): how many pixels fall in each bin of each angle, from each pixel's
+    ``flat_bin`` (angles, pixels) among all the angles' bins."""
+    return np.bincount(flat_bin.ravel(), minlength=SLOPES.size * bins).reshape(SLOPES.size, bins)
 
 
 def without_lines(
