@@ -28,7 +28,7 @@ from digitflow.reading.lines import LINE_FRACTION, Line, find_lines, without_lin
 from digitflow.reading.masks import bounds, dilated
 from digitflow.reading.mnist_frame import centred_in_frame, fit_box
 from digitflow.reading.paper import Paper, Polarity, read_paper
-from digitflow.reading.sheet import find_sheet
+from digitflow.reading.sheet import SHEET_RIM_PX, find_sheet, only_the_sheet
 from digitflow.reading.stroke import BILEVEL_CUT, mnist_stroke_width
 
 ANALYSIS_SIDE_PX = 128
@@ -152,10 +152,11 @@ def analyse(
     gray = grayscale_array(image)  # 1
     scale = _analysis_factor(gray.shape, by_short_side)
     small = _reduced(gray, scale)
-    sheet = find_sheet(small) if polarity != "light-on-dark" else None  # 2
-    if sheet is not None:
-        top, bottom, left, right = sheet = tuple(edge * scale for edge in sheet)
-        gray = gray[top:bottom, left:right]
+    found = find_sheet(small) if polarity != "light-on-dark" else None  # 2
+    sheet = None
+    if found is not None:
+        top, bottom, left, right = sheet = tuple(edge * scale for edge in found.box)
+        gray = only_the_sheet(gray[top:bottom, left:right], found.least, SHEET_RIM_PX * scale)
         scale = _analysis_factor(gray.shape, by_short_side)
         small = _reduced(gray, scale)
     paper = read_paper(small, polarity)  # 3

@@ -1,5 +1,7 @@
 """A photo of a sheet on a desk: where the light sheet is, when a darker desk shows all
-around it."""
+around it, upright or turned; and the picture with only the sheet left in it."""
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,36 +13,116 @@ changes the paper by less) ..."""
 SHEET_SPAN = 0.3
 """... the sheet spans at least this share of the picture's height and width ..."""
 SHEET_MARGIN = 0.02
-"""... the desk shows on every side, at least this share of the picture wide ..."""
+"""... the desk shows on every side of its full rows and columns, at least this share of the
+picture wide ..."""
 SHEET_SOLIDITY = 0.7
-"""... at least this share of its box is lighter than the desk (the rest is ink on it) ..."""
-SHEET_ENCLOSED = 0.97
-"""... and the box of its full rows and columns holds this share of all that is lighter: a
-bold chalk digit is a lighter blob too, but it thins out towards its edges (86–90 % against
-99–100 % for sheets on the bench's desks)."""
+"""... at least this share of the box of its full rows and columns is lighter than the desk
+(the rest is ink on it) ..."""
+SHEET_STRAIGHT_PX = 0.5
+"""... and its sides are straight: along its full rows (columns), where the sheet begins and
+ends lies within this many px of a straight line, in the median. A bold chalk digit is a
+lighter blob too, but its sides are curves; a turned sheet's are still straight lines."""
+SHEET_CORNER_SHARE = 0.1
+"""Rows and columns holding this share of a full row's (column's) sheet are part of it: the
+corners of a turned sheet reach beyond its full rows and columns."""
+SHEET_EDGE_LEVEL = 0.75
+"""The sheet's edge is where the grey rises this share of the way from the desk to the
+sheet's paper (nearer the paper: the blurred rim between them is neither)."""
+SHEET_RIM_PX = 2
+"""px (of the analysis copy) of a sheet's edge left out: JPEG and the lens blur it into the
+desk."""
 
 
-def find_sheet(small: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) of a light sheet in a small (h, w) grey picture when its
-    edges show a darker desk all around it, else None. The sheet is what is lighter than the
-    edges: a nearly solid block (ink on it is a small share) spanning a good part of the
-    picture each way. Dark ink on light paper is never lighter than the edges, however bold
-    the digit; a shadow darkens part of the paper up to the picture's edges."""
+@dataclass(frozen=True)
+class Sheet:
+    """Where the sheet lies in a small grey picture."""
+
+    box: tuple[int, int, int, int]
+    """(top, bottom, left, right) of the sheet, corners included, in px of the picture."""
+    least: float
+    """Grey level above which a pixel is the sheet's rather than the desk's."""
+
+
+def find_sheet(small: np.ndarray) -> Sheet | None:
+    """The light sheet in a small (h, w) grey picture when its edges show a darker desk all
+    around it, else None. The sheet is what is lighter than the edges: a nearly solid block
+    (ink on it is a small share) with straight sides, spanning a good part of the picture
+    each way. Dark ink on light paper is never lighter than the edges, however bold the
+    digit; a shadow darkens part of the paper up to the picture's edges."""
     surround = median(edge_pixels(small))
     if float(small.max()) - surround <= SHEET_CONTRAST:  # the usual case: paper at the edges
         return None
     other = small - surround > SHEET_CONTRAST
-    row_counts, col_counts = other.sum(axis=1), other.sum(axis=0)
-    rows = np.flatnonzero(row_counts >= row_counts.max() / 2)
-    cols = np.flatnonzero(col_counts >= col_counts.max() / 2)
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    full_rows, full_cols = _spread(other.sum(axis=1), 0.5), _spread(other.sum(axis=0), 0.5)
+    top, bottom, left, right = *full_rows, *full_cols
     height, width = small.shape
     if bottom - top < SHEET_SPAN * height or right - left < SHEET_SPAN * width:
+        return None
+    if other[top:bottom, left:right].mean() < SHEET_SOLIDITY:
+        return None
+    if not (_straight_sides(other[top:bottom]) and _straight_sides(other[:, left:right].T)):
         return None
     margins = np.array([top / height, 1 - bottom / height, left / width, 1 - right / width])
     if margins.min() < SHEET_MARGIN:  # the lighter block reaches an edge: lighting, not a desk
         return None
-    inside = other[top:bottom, left:right]
-    if inside.mean() < SHEET_SOLIDITY or inside.sum() < SHEET_ENCLOSED * other.sum():
-        return None
-    return top + 1, bottom - 1, left + 1, right - 1  # inset: the sheet's edge may be blurred
+    top, bottom = _spread(other.sum(axis=1), SHEET_CORNER_SHARE)
+    left, right = _spread(other.sum(axis=0), SHEET_CORNER_SHARE)
+    paper = median(small[other])
+    return Sheet((top, bottom, left, right), surround + SHEET_EDGE_LEVEL * (paper - surround))
+
+
+def _spread(counts: np.ndarray, share: float) -> tuple[int, int]:
+    """First and last-plus-one index whose count is at least ``share`` of the largest."""
+    held = np.flatnonzero(counts >= share * counts.max())
+    return int(held[0]), int(held[-1]) + 1
+
+
+def _straight_sides(rows: np.ndarray) -> bool:
+    """Whether, along the middle half of the (n, w) mask ``rows`` (a turned sheet's other
+    sides show in the rest), the first and the last True of each row lie on straight lines
+    (in the median, within SHEET_STRAIGHT_PX)."""
+    count = rows.shape[0]
+    rows = rows[count // 4 : count - count // 4]
+    index = np.arange(rows.shape[0], dtype=np.float64)
+    firsts = rows.argmax(axis=1)
+    lasts = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+    half = rows.shape[0] // 2
+    if half == 0:
+        return True
+    for side in (firsts.astype(np.float64), lasts.astype(np.float64)):
+        # A robust line (ink touching the side moves a few rows' ends): the median slope
+        # between rows half the band apart, the median offset.
+        slope = np.median(side[half : 2 * half] - side[:half]) / half
+        offset = np.median(side - slope * index)
+        if np.median(np.abs(side - (slope * index + offset))) > SHEET_STRAIGHT_PX:
+            return False
+    return True
+
+
+def only_the_sheet(gray: np.ndarray, least: float, rim_px: int) -> np.ndarray:
+    """The (h, w) grey picture cut to a sheet's box with the desk left around the sheet (in
+    the corners of a turned one, a blurred edge) painted over: along each row, then each
+    column, what lies beyond the sheet (the pixels above ``least``, less a rim of
+    ``rim_px``) takes the value of the sheet's edge, so the desk becomes paper."""
+    return _painted_along_rows(_painted_along_rows(gray, least, rim_px).T, least, rim_px).T
+
+
+def _painted_along_rows(gray: np.ndarray, least: float, rim_px: int) -> np.ndarray:
+    """``only_the_sheet`` along the rows alone; rows holding no sheet take the nearest
+    row's values."""
+    sheet = gray > least
+    has_sheet = sheet.any(axis=1)
+    if not has_sheet.any():
+        return gray
+    width = gray.shape[1]
+    first = sheet.argmax(axis=1) + rim_px
+    last = width - 1 - sheet[:, ::-1].argmax(axis=1) - rim_px
+    middle = (first + last) // 2
+    first, last = np.minimum(first, middle), np.maximum(last, middle)  # a narrow row: its middle
+    columns = np.clip(np.arange(width)[None, :], first[:, None], last[:, None])
+    painted = np.take_along_axis(gray, columns, axis=1)
+    rows = np.arange(gray.shape[0])
+    nearest = np.maximum.accumulate(np.where(has_sheet, rows, 0))  # the last row above with sheet
+    below = np.minimum.accumulate(np.where(has_sheet, rows, rows.size)[::-1])[::-1]
+    nearest = np.where(has_sheet[nearest], nearest, below)
+    return painted[nearest]

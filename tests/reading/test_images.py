@@ -151,6 +151,22 @@ def test_a_sheet_photographed_on_a_desk_is_read_like_the_sheet_alone(desk):
     assert_same_digit(normalise_digit(as_image(on_desk)), reference())
 
 
+@pytest.mark.parametrize("tilt_deg", [-7.0, 4.0])
+def test_a_turned_sheet_on_a_desk_is_read_like_the_sheet_alone(tilt_deg):
+    """The desk shows in the corners of the sheet's box: it must become paper, not ink."""
+    sheet = picture(digit_ink())  # 160 x 200
+    on_desk = np.full((300, 280), 0.2, dtype=np.float32)
+    on_desk[70:230, 40:240] = sheet
+
+    def turned(pixels: np.ndarray, fill: float) -> Image.Image:
+        return as_image(pixels).rotate(
+            tilt_deg, Image.Resampling.BICUBIC, fillcolor=round(fill * 255)
+        )
+
+    alone = normalise_digit(turned(sheet, PAPER))
+    assert_same_digit(normalise_digit(turned(on_desk, 0.2)), alone)
+
+
 def test_a_stroke_lifted_off_the_digit_is_kept():
     ink = digit_ink(5)
     rows = np.arange(ink.shape[0])[:, None]
