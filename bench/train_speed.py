@@ -17,10 +17,17 @@ its default augmentation (gather, augment, forward, loss, backward, update) over
 steps, and the step's matrix products alone on the same buffers: what is BLAS and what is the
 rest. It prints the median and the best of each phase: the best is what an idle machine gives.
 
+``--augmentation`` instead alternates digitflow's epochs without and with its default
+augmentation (shifts and turns) and prints what augmentation adds to an epoch, best to best.
+
+``--threads`` is BLAS's and torch's thread count and the trainer's lanes (the threads its
+elementwise phases run on).
+
 Needs the bench extra: ``pip install torch==2.13.0 threadpoolctl``.
 
     python bench/train_speed.py --hidden 800 --epochs 3
     python bench/train_speed.py --phases --steps 400
+    python bench/train_speed.py --augmentation --epochs 2 --repeats 5
 """
 
 import argparse
@@ -169,6 +176,24 @@ def print_phases(times: dict[str, list[float]]) -> None:
     print(f"augmentation adds {augment / (step_best - augment):.0%} to a step (best to best)")
 
 
+def print_augmentation_cost(X, y, plain, augmented, threads: int, repeats: int) -> None:
+    print(
+        f"digitflow epochs without and with shift_px={augmented.shift_px} "
+        f"rotate_deg={augmented.rotate_deg}, {threads} threads"
+    )
+    times: dict[str, list[float]] = {"plain": [], "augmented": []}
+    for repeat in range(repeats):
+        for name, config in (("plain", plain), ("augmented", augmented)):
+            seconds, _ = time_digitflow(X, y, config, threads)
+            times[name].append(seconds)
+            print(f"  run {repeat + 1} {name:9s} {seconds:6.2f} s")
+    best = {name: min(values) for name, values in times.items()}
+    print(
+        f"augmentation adds {best['augmented'] / best['plain'] - 1:.0%} to an epoch "
+        f"(best to best: {best['plain']:.2f} s -> {best['augmented']:.2f} s)"
+    )
+
+
 def sgemm_gflops(m: int, k: int, n: int, seconds: float = 1.0) -> float:
     rng = np.random.default_rng(0)
     a = rng.random((m, k), dtype=np.float32)
@@ -197,6 +222,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
     parser.add_argument("--phases", action="store_true", help="time each phase of a step")
     parser.add_argument("--steps", type=int, default=400, help="steps timed by --phases")
+    parser.add_argument(
+        "--augmentation", action="store_true", help="epochs without and with augmentation"
+    )
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -219,7 +247,12 @@ def main() -> None:
             print_phases(phase_times(X, y, config, args.steps, args.threads))
         return
     # Both sides train on the images as they are: torch gets no augmentation.
+    augmented = config
     config = dataclasses.replace(config, shift_px=0, rotate_deg=0.0, elastic_alpha=0.0)
+    if args.augmentation:
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            print_augmentation_cost(X, y, config, augmented, args.threads, args.repeats)
+        return
     print(
         f"{sizes} {args.optimizer} lr={args.lr} batch={args.batch_size} epochs={args.epochs} "
         f"on {len(y)} images, {args.threads} threads, torch {torch.__version__}"
