@@ -33,9 +33,11 @@ class Lanes:
             work(0)
             return
         others = [self._pool.submit(work, lane) for lane in range(1, self.count)]
-        work(0)
-        for future in others:
-            future.result()  # re-raises a lane's exception here
+        try:
+            work(0)
+        finally:  # even when lane 0 fails, no lane may still be writing once run returns
+            for future in others:
+                future.result()  # re-raises a lane's exception here
 
     def part(self, n: int, lane: int) -> slice:
         """Lane ``lane``'s share of ``n`` items: contiguous, in lane order, sizes differing by

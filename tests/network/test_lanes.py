@@ -37,3 +37,19 @@ def test_an_error_in_another_lane_is_raised_to_the_caller():
 
 def test_default_lanes_are_at_most_two():
     assert 1 <= Lanes().count <= 2
+
+
+def test_a_failing_caller_lane_still_waits_for_the_others():
+    finished = []
+    lane_zero_failing = threading.Event()
+
+    def work(lane: int) -> None:
+        if lane == 0:
+            lane_zero_failing.set()
+            raise ValueError("lane 0 failed")
+        lane_zero_failing.wait()  # lane 1 is still at work when lane 0 raises
+        finished.append(lane)
+
+    with pytest.raises(ValueError, match="lane 0 failed"):
+        Lanes(2).run(work)
+    assert finished == [1]
