@@ -21,23 +21,35 @@ def available_cores() -> int:
 
 
 class Lanes:
-    """``count`` lanes: lane 0 is the calling thread, the others a pool made once."""
+    """``count`` lanes: parts of the work that the calling thread and a pool made once share."""
 
     def __init__(self, count: int | None = None):
         self.count = count if count is not None else min(MAX_LANES, available_cores())
         self._pool = ThreadPoolExecutor(self.count - 1) if self.count > 1 else None
 
     def run(self, work: Callable[[int], None]) -> None:
-        """Call ``work(lane)`` for every lane at once; return when all are done."""
+        """Call ``work(lane)`` once for every lane, in parallel; return when all are done.
+
+        Each thread takes the next lane not yet taken until none is left, so on a busy
+        machine, where a pool thread may not get a core in time, the caller does its lanes
+        too instead of waiting for it.
+        """
         if self._pool is None:
             work(0)
             return
-        others = [self._pool.submit(work, lane) for lane in range(1, self.count)]
+        lanes = iter(range(self.count))  # next() on it is atomic: each lane is taken once
+
+        def take_lanes() -> None:
+            for lane in lanes:
+                work(lane)
+
+        helpers = [self._pool.submit(take_lanes) for _ in range(self.count - 1)]
         try:
-            work(0)
-        finally:  # even when lane 0 fails, no lane may still be writing once run returns
-            for future in others:
-                future.result()  # re-raises a lane's exception here
+            take_lanes()
+        finally:  # even when a lane fails, no lane may still be running once run returns
+            for helper in helpers:
+                if not helper.cancel():  # it started: wait for the lane it took
+                    helper.result()  # re-raises that lane's exception here
 
     def part(self, n: int, lane: int) -> slice:
         """Lane ``lane``'s share of ``n`` items: contiguous, in lane order, sizes differing by

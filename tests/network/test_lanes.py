@@ -17,13 +17,23 @@ def test_parts_cover_every_item_once_in_lane_order(count, n):
     assert max(sizes) - min(sizes) <= 1
 
 
-@pytest.mark.parametrize("count", [1, 2])
-def test_run_calls_the_work_once_per_lane_with_lane_zero_on_the_caller(count):
-    seen: dict[int, threading.Thread] = {}
-    Lanes(count).run(lambda lane: seen.__setitem__(lane, threading.current_thread()))
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_run_calls_the_work_once_per_lane(count):
+    seen: list[int] = []
+    Lanes(count).run(seen.append)
     assert sorted(seen) == list(range(count))
-    assert seen[0] is threading.current_thread()
-    assert all(thread is not threading.current_thread() for lane, thread in seen.items() if lane)
+
+
+def test_lanes_run_on_two_threads_when_both_are_free():
+    both_started = threading.Barrier(2, timeout=10)
+    threads: dict[int, threading.Thread] = {}
+
+    def work(lane: int) -> None:
+        threads[lane] = threading.current_thread()
+        both_started.wait()  # fails unless another thread takes the other lane
+
+    Lanes(2).run(work)
+    assert threads[0] is not threads[1]
 
 
 def test_an_error_in_another_lane_is_raised_to_the_caller():
@@ -39,17 +49,18 @@ def test_default_lanes_are_at_most_two():
     assert 1 <= Lanes().count <= 2
 
 
-def test_a_failing_caller_lane_still_waits_for_the_others():
-    finished = []
-    lane_zero_failing = threading.Event()
+def test_a_failing_lane_still_waits_for_a_lane_at_work():
+    running: set[int] = set()
+    one_failing = threading.Event()
 
     def work(lane: int) -> None:
+        running.add(lane)
         if lane == 0:
-            lane_zero_failing.set()
+            one_failing.set()
             raise ValueError("lane 0 failed")
-        lane_zero_failing.wait()  # lane 1 is still at work when lane 0 raises
-        finished.append(lane)
+        one_failing.wait(timeout=10)  # lane 1, if taken, is still at work when lane 0 raises
+        running.discard(lane)
 
     with pytest.raises(ValueError, match="lane 0 failed"):
         Lanes(2).run(work)
-    assert finished == [1]
+    assert running == {0}
