@@ -32,7 +32,8 @@ ChunkResult = tuple[np.ndarray | list[np.ndarray], list[str], list[str]]
 """``(probs, errors, rejections)``: one error message per file ("" when it was read); the
 probabilities of the k files that were read, in order: (10, k) in digit mode; in number mode
 one (digits, 10) array per file read, its digits left to right; and for each of those k why
-it is not what the read mode expects ("" when nothing says so; always "" in number mode)."""
+it is not what the read mode expects ("" when nothing says so; in number mode, more marks
+than ``max_digits`` or several lines of writing, with no digits)."""
 
 
 @dataclass(frozen=True)
@@ -84,20 +85,25 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
     def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
         return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
 
-    numbers, errors = [], [""] * len(files)
+    numbers, errors, rejections = [], [""] * len(files), []
     for i, (path, rel_path) in enumerate(files):
         try:
             number = images.read_number(
                 path, classify, decoding.polarity, decoding.max_digits, decoding.open_file
             )
+        except Rejected as rejected:  # an answer about the picture, not a failure
+            numbers.append(np.zeros((0, 10), dtype=np.float32))
+            rejections.append(str(rejected))
+            continue
         except Exception as exc:  # one bad file must never stop the batch: it becomes a row
             errors[i] = describe_failure(exc, path, rel_path)
             continue
         numbers.append(number.probs_kx10)
+        rejections.append("")
         if decoding.debug_dir is not None:
             picture = Image.fromarray(number_picture(number))
             save_debug_png(decoding.debug_dir / f"{rel_path}.png", picture)
-    return numbers, errors, [""] * len(numbers)
+    return numbers, errors, rejections
 
 
 def predict_decoded(

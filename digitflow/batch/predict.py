@@ -144,7 +144,9 @@ def predict_folder(
     model, an output path naming a folder, the Dask scheduler) create nothing at all.
     """
     folder = open_input_folder(config.input_dir)
-    network, model_id, min_confidence = _load_model(model_path, config.min_confidence)
+    network, model_id, min_confidence = _load_model(
+        model_path, config.min_confidence, reading_settings(config)
+    )
     out_csv, summary_json = through_symlink(out_csv), through_symlink(summary_json)
     for destination in (out_csv, summary_json):
         check_destination(destination)
@@ -229,18 +231,27 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _load_model(model_path: Path, min_confidence: float | str) -> tuple[Network, str, float]:
+def _load_model(
+    model_path: Path, min_confidence: float | str, settings: str = ""
+) -> tuple[Network, str, float]:
     """The network, its predictor id and the minimum confidence of an ``ok`` row."""
     network, meta = load_network(model_path)
     if min_confidence == "auto":  # a model made before calibration marks nothing uncertain
         min_confidence = stored_min_confidence(model_path, meta) or 0.0
-    return network, predictor_id(model_path), float(min_confidence)
+    return network, predictor_id(model_path, settings), float(min_confidence)
 
 
-def predictor_id(model_path: Path) -> str:
-    """16 hex digits identifying the weights file and the reading code (``READING_CODE``):
-    the predictions' ``model`` column, which ``--incremental`` compares."""
-    digest = hashlib.sha256(network_fingerprint(model_path).encode())
+def reading_settings(config: PredictFolderConfig) -> str:
+    """The settings besides the weights and the code that change what a file reads as (part
+    of the predictor id): "" in digit mode, the mode and ``max_digits`` in number mode."""
+    return f"read=number max_digits={config.max_digits}" if config.read == "number" else ""
+
+
+def predictor_id(model_path: Path, settings: str = "") -> str:
+    """16 hex digits identifying the weights file, the reading code (``READING_CODE``) and
+    the reading ``settings``: the predictions' ``model`` column, which ``--incremental``
+    compares."""
+    digest = hashlib.sha256((network_fingerprint(model_path) + settings).encode())
     for path in READING_CODE:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -334,7 +345,7 @@ class _Batch:
         if not ok:
             predicted = iter([])
         elif self.read == "number":
-            predicted = iter(number_rows(ok, probs, self.model_id, self.min_confidence))
+            predicted = iter(number_rows(ok, probs, self.model_id, self.min_confidence, rejections))
         else:
             predicted = iter(
                 predicted_rows(ok, probs, self.model_id, self.min_confidence, rejections)

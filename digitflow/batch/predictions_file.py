@@ -121,16 +121,22 @@ def redecided(row: Row, min_confidence: float) -> Row:
 
 
 def number_rows(
-    files: list[FoundFile], probs: list[np.ndarray], model: str, min_confidence: float
+    files: list[FoundFile],
+    probs: list[np.ndarray],
+    model: str,
+    min_confidence: float,
+    rejections: list[str] | None = None,
 ) -> list[Row]:
     """Number-mode rows for decoded files; ``probs[j]`` (k, 10) holds the probabilities of
     the k digits of ``files[j]``, left to right. A number read with a confidence below
-    ``min_confidence`` is ``uncertain``."""
+    ``min_confidence`` is ``uncertain``; a file with a reason in ``rejections`` (no digits
+    read) is ``rejected`` with it."""
     rows = []
-    for found, probs_kx10 in zip(files, probs, strict=True):
+    rejections = rejections or [""] * len(files)
+    for found, probs_kx10, rejection in zip(files, probs, rejections, strict=True):
         confidences = probs_kx10.max(axis=1).astype(np.float64)
-        confidence_text = f"{float(np.prod(confidences)):.{DECIMALS}f}"
-        status, reason = decide(confidence_text, "", min_confidence)
+        confidence_text = f"{float(np.prod(confidences)):.{DECIMALS}f}" if not rejection else ""
+        status, reason = decide(confidence_text, rejection, min_confidence)
         rows.append(
             (
                 found.rel_path,

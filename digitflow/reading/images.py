@@ -23,7 +23,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from digitflow.errors import DigitflowError, one_line
 from digitflow.reading import one_digit
 from digitflow.reading.paper import Polarity
-from digitflow.reading.recipe import Reading, analyse, ink_mask, read_picture
+from digitflow.reading.recipe import (
+    Reading,
+    analyse,
+    ink_mask,
+    read_picture,
+    without_printed_lines,
+)
 from digitflow.reading.segment import (
     Classify,
     Ink,
@@ -144,9 +150,10 @@ def normalise_number(
     image: Image.Image, classify: Classify, polarity: Polarity = "auto", max_digits: int = 12
 ) -> Segmentation:
     """The digits of the one number written in a picture, left to right, each normalised as
-    ``normalise_digit`` does and read by ``classify``. Raises EmptyImage when there is no
+    ``normalise_digit`` does and read by ``classify``; printed lines (boxes, rules, grids)
+    are taken out first, as for one digit. Raises EmptyImage when there is no
     digit-like mark, TooManyMarks or SeveralLines when it is not one number."""
-    picture = analyse(image, polarity, by_short_side=True)
+    picture = without_printed_lines(analyse(image, polarity, by_short_side=True))
     mask = ink_mask(picture)
     number = segment_number(Ink(picture, mask), classify, max_digits) if mask is not None else None
     if number is None:

@@ -163,6 +163,16 @@ def analyse(
     return Picture(gray, small, scale, sheet, paper, paper.ink_signal(small))
 
 
+def without_printed_lines(picture: Picture) -> Picture:
+    """Step 4 alone, for a picture of several digits: ``picture`` with the printed lines
+    found on it taken out (none found: ``picture`` itself)."""
+    least = max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
+    levels = scan.ink_levels(picture.signal, least)
+    if levels is None:
+        return picture
+    return _without(picture, levels[1], find_lines(picture.signal > LINE_FRACTION * levels[1]))
+
+
 def ink_mask(picture: Picture) -> np.ndarray | None:
     """(h, w) bool on ``picture.small``: the pixels that are ink; None when nothing stands
     out from the paper (a number's marks are found on it)."""

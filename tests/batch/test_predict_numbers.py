@@ -79,8 +79,15 @@ def test_digit_mode_rejects_a_picture_of_several_digits(tmp_path, model):
 def test_more_marks_than_max_digits_are_refused_with_the_reason(tmp_path, model):
     save_number(tmp_path / "in" / "long.png", [1, 2, 3, 4])
     row = run(tmp_path, model, max_digits=3).loc["long.png"]
-    assert row["status"] == "error"
-    assert "more than predict_folder.max_digits=3" in row["error"]
+    assert (row["status"], row["predicted"], row["digits"]) == ("rejected", "", "0")
+    assert row["error"] == "4 marks, more than predict_folder.max_digits=3"
+
+
+def test_changing_max_digits_reads_the_kept_numbers_again(tmp_path, model):
+    save_number(tmp_path / "in" / "long.png", [1, 2, 3, 4])
+    assert run(tmp_path, model, incremental=True).loc["long.png", "status"] != "rejected"
+    row = run(tmp_path, model, incremental=True, max_digits=3).loc["long.png"]
+    assert row["status"] == "rejected"
 
 
 def test_debug_dir_shows_the_cuts_and_each_digits_28x28(tmp_path, model):

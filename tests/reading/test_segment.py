@@ -15,6 +15,7 @@ from digitflow.reading.images import EmptyImage, normalise_digit, normalise_numb
 from digitflow.reading.segment import Rejected, SeveralDigits, SeveralLines, TooManyMarks
 from digitflow.synthetic.numbers import number_ink
 from digitflow.synthetic.photos import draw_digit
+from digitflow.synthetic.printed import printed_lines
 
 PAPER, INK = 0.9, 0.1
 SIZE_PX = 112
@@ -100,12 +101,28 @@ def test_a_two_stroke_four_and_a_five_with_a_detached_flag_are_each_kept_whole()
     assert read(picture, classify) == "415"
 
 
+def test_a_short_digit_standing_apart_is_a_digit_not_a_flag_of_its_neighbour():
+    short_five = np.asarray(Image.fromarray(drawn(5)).resize((SIZE_PX, SIZE_PX // 2)))
+    classify = Templates({1: drawn(1), 5: short_five})
+    picture = number([drawn(1), short_five], spacing="generous")
+    assert read(picture, classify) == "15"
+
+
 @pytest.mark.parametrize("digits", ["65", "20", "507"])
 def test_touching_neighbours_are_cut_between_the_digits(digits):
     picture = number([wide(int(d)) for d in digits], spacing="touching")
     number_read = normalise_number(picture, WIDE)
     assert number_read.cuts, "the digits were not touching"
     assert read(picture, WIDE) == digits
+
+
+@pytest.mark.parametrize("kind", ["box", "ruled"])
+def test_a_number_on_printed_lines_is_read_without_them(kind):
+    ink = np.pad(number_ink([drawn(int(d)) for d in "307"], np.random.default_rng(0)), 30)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    box = (rows[0], rows[-1] + 1, columns[0], columns[-1] + 1)
+    lines, _ = printed_lines(kind, ink.shape, box, np.random.default_rng(1), (0.03, 0.04))
+    assert read(page(np.maximum(ink, lines), margin=0)) == "307"
 
 
 def test_left_to_right_order_holds_with_a_wobbly_baseline():
