@@ -299,21 +299,29 @@ def _cut(
     _, probs = _read(ink, classify, pieces)
     piece_scores = _scores(pieces, probs, row_height)
     costs = [0.0] + [CUT_COST * strokes_severed(box, path) for path in paths] + [0.0]
-    best = np.full(len(lefts), -np.inf)
-    best[0] = 0.0
-    back = {}
-    for (i, j), score in zip(edges, piece_scores, strict=True):  # i < j, in order of i
-        total = best[i] + score - costs[j]
-        if total > best[j]:
-            best[j], back[j] = total, i
-    chosen, j = [], len(lefts) - 1
-    while j:
-        chosen.append((back[j], j))
-        j = back[j]
-    chosen.reverse()
+    chosen = _best_sequence(edges, piece_scores, costs)
     by_edge = dict(zip(edges, pieces, strict=True))
     cuts = [_cut_pixels(paths[j - 1], top, left) for _, j in chosen[:-1]]
     return [by_edge[edge] for edge in chosen], cuts
+
+
+def _best_sequence(
+    edges: list[tuple[int, int]], scores: np.ndarray, costs: list[float]
+) -> list[tuple[int, int]]:
+    """The pieces (i, j), from node 0 to the last node, with the highest total score less the
+    cost of each node cut at. ``edges`` come in order of i, each with i < j."""
+    best = np.full(len(costs), -np.inf)
+    best[0] = 0.0
+    back = {}
+    for (i, j), score in zip(edges, scores, strict=True):
+        total = best[i] + score - costs[j]
+        if total > best[j]:
+            best[j], back[j] = total, i
+    chosen, j = [], len(costs) - 1
+    while j:
+        chosen.append((back[j], j))
+        j = back[j]
+    return chosen[::-1]
 
 
 def _could_be_a_digit(piece: np.ndarray, row_height: float) -> bool:

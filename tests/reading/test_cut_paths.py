@@ -43,6 +43,11 @@ PAIRS = {
         [[(0.2, 0.9), (0.6, 0.1), (0.75, 0.1)]],
         [[(0.75, 0.9), (0.68, 0.5), (1.1, 0.1)]],
     ),
+    # Two parallel strokes leaning right, bridged near the top: a slanted line parts them.
+    "slanted": (
+        [[(0.2, 0.9), (0.6, 0.1)]],
+        [[(0.35, 0.9), (0.75, 0.1)], [(0.5, 0.3), (0.65, 0.3)]],
+    ),
 }
 """For each kind, a touching pair it parts: (left strokes, right strokes)."""
 BRIDGE_HALF_PX = 6 * PEN_PX
