@@ -156,7 +156,8 @@ def analyse(
     sheet = None
     if found is not None:
         top, bottom, left, right = sheet = tuple(edge * scale for edge in found.box)
-        gray = only_the_sheet(gray[top:bottom, left:right], found.least, SHEET_RIM_PX * scale)
+        rim_px = SHEET_RIM_PX * scale
+        gray = only_the_sheet(gray[top:bottom, left:right], found.least, found.paper, rim_px)
         scale = _analysis_factor(gray.shape, by_short_side)
         small = _reduced(gray, scale)
     paper = read_paper(small, polarity)  # 3

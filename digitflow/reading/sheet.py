@@ -41,6 +41,8 @@ class Sheet:
     """(top, bottom, left, right) of the sheet, corners included, in px of the picture."""
     least: float
     """Grey level above which a pixel is the sheet's rather than the desk's."""
+    paper: float
+    """The sheet's usual grey level."""
 
 
 def find_sheet(small: np.ndarray) -> Sheet | None:
@@ -68,7 +70,8 @@ def find_sheet(small: np.ndarray) -> Sheet | None:
     top, bottom = _spread(other.sum(axis=1), SHEET_CORNER_SHARE)
     left, right = _spread(other.sum(axis=0), SHEET_CORNER_SHARE)
     paper = median(small[other])
-    return Sheet((top, bottom, left, right), surround + SHEET_EDGE_LEVEL * (paper - surround))
+    least = surround + SHEET_EDGE_LEVEL * (paper - surround)
+    return Sheet((top, bottom, left, right), least, paper)
 
 
 def _spread(counts: np.ndarray, share: float) -> tuple[int, int]:
@@ -99,15 +102,17 @@ def _straight_sides(rows: np.ndarray) -> bool:
     return True
 
 
-def only_the_sheet(gray: np.ndarray, least: float, rim_px: int) -> np.ndarray:
+def only_the_sheet(gray: np.ndarray, least: float, paper: float, rim_px: int) -> np.ndarray:
     """The (h, w) grey picture cut to a sheet's box with the desk left around the sheet (in
     the corners of a turned one, a blurred edge) painted over: along each row, then each
     column, what lies beyond the sheet (the pixels above ``least``, less a rim of
-    ``rim_px``) takes the value of the sheet's edge, so the desk becomes paper."""
-    return _painted_along_rows(_painted_along_rows(gray, least, rim_px).T, least, rim_px).T
+    ``rim_px``) takes the value of the sheet's edge, never darker than its ``paper``, so the
+    desk becomes paper."""
+    along_rows = _painted_along_rows(gray, least, paper, rim_px)
+    return _painted_along_rows(along_rows.T, least, paper, rim_px).T
 
 
-def _painted_along_rows(gray: np.ndarray, least: float, rim_px: int) -> np.ndarray:
+def _painted_along_rows(gray: np.ndarray, least: float, paper: float, rim_px: int) -> np.ndarray:
     """``only_the_sheet`` along the rows alone; rows holding no sheet take the nearest
     row's values."""
     sheet = gray > least
@@ -115,14 +120,41 @@ def _painted_along_rows(gray: np.ndarray, least: float, rim_px: int) -> np.ndarr
     if not has_sheet.any():
         return gray
     width = gray.shape[1]
-    first = sheet.argmax(axis=1) + rim_px
-    last = width - 1 - sheet[:, ::-1].argmax(axis=1) - rim_px
+    rows = np.arange(gray.shape[0])
+    first = sheet.argmax(axis=1)
+    last = width - 1 - sheet[:, ::-1].argmax(axis=1)
+    # The sheet is convex: where ink or a shadow near its edge is darker than ``least``, the
+    # row's sheet seems to begin later, and the envelope of the other rows' ends fills it in.
+    held = rows[has_sheet]
+    first[has_sheet] = np.floor(_lower_envelope(held, first[has_sheet]))
+    last[has_sheet] = np.ceil(-_lower_envelope(held, -last[has_sheet]))
+    first, last = first + rim_px, last - rim_px
     middle = (first + last) // 2
     first, last = np.minimum(first, middle), np.maximum(last, middle)  # a narrow row: its middle
-    columns = np.clip(np.arange(width)[None, :], first[:, None], last[:, None])
-    painted = np.take_along_axis(gray, columns, axis=1)
-    rows = np.arange(gray.shape[0])
+    index = np.arange(width)[None, :]
+    painted = np.take_along_axis(gray, np.clip(index, first[:, None], last[:, None]), axis=1)
+    # Ink reaching the sheet's edge must not be drawn out across the desk as a second mark:
+    # what is painted is at least as light as the sheet's paper.
+    beyond = (index < first[:, None]) | (index > last[:, None])
+    painted = np.where(beyond, np.maximum(painted, paper), painted)
     nearest = np.maximum.accumulate(np.where(has_sheet, rows, 0))  # the last row above with sheet
     below = np.minimum.accumulate(np.where(has_sheet, rows, rows.size)[::-1])[::-1]
     nearest = np.where(has_sheet[nearest], nearest, below)
-    return painted[nearest]
+    return np.where(has_sheet[:, None], painted, np.maximum(painted[nearest], paper))
+
+
+def _lower_envelope(index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """At each of the increasing ``index``, the greatest convex function lying on or below
+    the points (index, values): their lower convex hull (Andrew's monotone chain)."""
+    hull: list[tuple[int, int]] = []
+    for point in zip(index.tolist(), values.tolist(), strict=True):
+        while len(hull) >= 2 and _turn(hull[-2], hull[-1], point) <= 0:
+            hull.pop()
+        hull.append(point)
+    xs, ys = zip(*hull, strict=True)
+    return np.interp(index, xs, ys)
+
+
+def _turn(o: tuple[int, int], a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Positive when o -> a -> b turns counter-clockwise (y up), 0 on a straight line."""
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])

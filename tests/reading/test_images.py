@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pictures import INK, PAPER, as_image, assert_same_digit, digit_ink, picture, reference
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from digitflow.reading.colour import grayscale_array
 from digitflow.reading.images import (
@@ -165,6 +165,20 @@ def test_a_turned_sheet_on_a_desk_is_read_like_the_sheet_alone(tilt_deg):
 
     alone = normalise_digit(turned(sheet, PAPER))
     assert_same_digit(normalise_digit(turned(on_desk, 0.2)), alone)
+
+
+@pytest.mark.parametrize("gap_px", [1, 2])
+def test_a_digit_at_the_sheet_s_edge_is_not_drawn_out_across_the_desk(gap_px):
+    """Painting the desk over must not carry the ink near the sheet's edge out with it (a
+    second mark, or a digit running off the picture)."""
+    ink = digit_ink(4, 24)
+    ink = ink[: np.flatnonzero(ink.max(axis=1) > 0.5)[-1] + 1]
+    mid_sheet = normalise_digit(as_image(picture(ink, canvas=(46, 47), at=(8, 10))))
+    sheet = picture(ink, canvas=(46, 47), at=(46 - gap_px - ink.shape[0], 10))
+    on_desk = np.full((63, 63), 0.3, dtype=np.float32)
+    on_desk[8:54, 6:53] = sheet
+    photo = as_image(on_desk).filter(ImageFilter.GaussianBlur(0.8))  # the lens blurs the edge
+    assert_same_digit(normalise_digit(photo), mid_sheet, tolerance=0.08)
 
 
 def test_a_stroke_lifted_off_the_digit_is_kept():
