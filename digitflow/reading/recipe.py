@@ -107,11 +107,11 @@ class Reading:
 def read_picture(image: Image.Image, polarity: Polarity = "auto") -> Reading:
     """Read a Pillow image of one digit. Pure: the image is left untouched."""
     picture = analyse(image, polarity)  # 1-3
-    least = max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
+    least = _least_contrast(picture)
     levels = scan.ink_levels(picture.signal, least)
     if levels is None:
         return Reading(picture, None, None)
-    lines = find_lines(picture.signal > LINE_FRACTION * levels[1])
+    lines = _printed_lines(picture, levels[1])
     while True:
         cleaned = _without(picture, levels[1], lines)  # 4
         groups = _digit_groups(cleaned, least)  # 5
@@ -167,19 +167,27 @@ def analyse(
 def without_printed_lines(picture: Picture) -> Picture:
     """Step 4 alone, for a picture of several digits: ``picture`` with the printed lines
     found on it taken out (none found: ``picture`` itself)."""
-    least = max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
-    levels = scan.ink_levels(picture.signal, least)
+    levels = scan.ink_levels(picture.signal, _least_contrast(picture))
     if levels is None:
         return picture
-    return _without(picture, levels[1], find_lines(picture.signal > LINE_FRACTION * levels[1]))
+    return _without(picture, levels[1], _printed_lines(picture, levels[1]))
 
 
 def ink_mask(picture: Picture) -> np.ndarray | None:
     """(h, w) bool on ``picture.small``: the pixels that are ink; None when nothing stands
     out from the paper (a number's marks are found on it)."""
-    least = max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
-    levels = scan.ink_levels(picture.signal, least)
+    levels = scan.ink_levels(picture.signal, _least_contrast(picture))
     return None if levels is None else picture.signal > MASK_FRACTION * levels[1]
+
+
+def _least_contrast(picture: Picture) -> float:
+    """The faintest ink signal that stands out from the paper's noise."""
+    return max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
+
+
+def _printed_lines(picture: Picture, ink_level: float) -> list[Line]:
+    """Step 4's search: the printed lines among what is at least a fraction of the ink."""
+    return find_lines(picture.signal > LINE_FRACTION * ink_level)
 
 
 def digit_from_group(
