@@ -77,12 +77,13 @@ class _Rule:
 
         self.lanes.run(lane_work)
 
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        """One update at learning rate ``lr`` (a rule needing more scalars overrides it)."""
+        self.run(grads, lr=lr)
+
 
 class SGD(_Rule):
     """``W -= lr * g``: the seeds' rule (``gd`` runs it on the full batch)."""
-
-    def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.run(grads, lr=lr)
 
     @staticmethod
     def update(param, grad, *, lr):
@@ -98,9 +99,6 @@ class Momentum(_Rule):
         self.beta = beta
         self.nesterov = nesterov
         self.state = [[np.zeros_like(p)] for p in self.params]
-
-    def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.run(grads, lr=lr)
 
     def update(self, param, grad, velocity, *, lr):
         velocity *= self.beta
