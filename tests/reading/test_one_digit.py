@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitflow.reading.one_digit import rejection, runs_off_edge
 from digitflow.reading.recipe import read_picture
@@ -47,6 +47,14 @@ def seven_cut_by_the_edge() -> Image.Image:
     image, draw = sheet(120)
     seven(draw, 90)  # its bar's end and the top of its stem lie past the right edge
     return image
+
+
+def bold_seven(stem_end: float) -> Image.Image:
+    """A marker's 7 filling the picture, its stem ending at ``stem_end`` (the picture is 120
+    px tall), blurred as a photo blurs."""
+    image, draw = sheet(100)
+    draw.line([(15, 14), (80, 14), (45, stem_end)], fill=30, width=18)
+    return image.filter(ImageFilter.GaussianBlur(2))
 
 
 def zero_with_a_gap() -> Image.Image:
@@ -104,15 +112,23 @@ def test_a_picture_without_ink_has_no_reason_here():
 def test_a_stroke_cut_by_the_edge_runs_off_it_and_a_touching_curve_does_not():
     cut = np.zeros((100, 100), bool)
     cut[10:60, 0:8] = True  # a vertical stroke whose left half is beyond the picture
-    assert runs_off_edge(cut)
+    assert runs_off_edge(cut, cut.astype(np.float32))
     touching = np.zeros((100, 100), bool)
     yy, xx = np.mgrid[0:100, 0:100]
     ring = np.abs(np.hypot(yy - 40, xx - 29) - 26) < 4
     touching[ring] = True  # a 0 whose round side just reaches the left edge
-    assert touching[:, 0].any() and not runs_off_edge(touching)
+    assert touching[:, 0].any() and not runs_off_edge(touching, touching.astype(np.float32))
 
 
 def test_a_small_digit_at_the_edge_is_not_cut():
     small = np.zeros((100, 100), bool)
     small[10:20, 0:6] = True
-    assert not runs_off_edge(small)
+    assert not runs_off_edge(small, small.astype(np.float32))
+
+
+def test_a_bold_stroke_ending_at_the_edge_is_not_cut_and_one_cut_by_it_is():
+    ending = read_picture(bold_seven(121))
+    assert ending.groups.digit[-1].sum() >= ending.groups.digit[-3].sum()  # as wide there
+    assert rejection(ending) == ""  # but only its blurred rim reaches the edge
+    cut = "the ink runs off the picture's edge: the digit may be cut"
+    assert rejection(read_picture(bold_seven(140))) == cut
