@@ -3,16 +3,17 @@
 Each check looks at the ink groups found (``Reading.groups``, on the analysis copy): several
 digits side by side (``segment.digits_side_by_side``, the check digit mode refuses with), ink
 running off the picture's edge (the groups' mask and the ink signal under it), a long thin
-line, a solid blot. The first that applies is the
-row's reason, in a few words a person can act on; "" means the picture passed every check.
-The thresholds were measured on the photo bench (bench/trust.py): each lets through at least
-99.5 % of single MNIST digits.
-"""
+line, a solid blot; and, in the 28x28 itself, a printed box left around the digit. The first
+that applies is the row's reason, in a few words a person can act on; "" means the picture
+passed every check. The thresholds were measured on the photo bench (bench/trust.py): each
+lets through at least 99.5 % of single MNIST digits."""
 
 import numpy as np
 
+from digitflow.reading.masks import bounds
 from digitflow.reading.recipe import Reading
 from digitflow.reading.segment import digits_side_by_side
+from digitflow.reading.stroke import BILEVEL_CUT
 
 EDGE_MIN_SIDE_SHARE = 0.25
 """Only a digit whose box spans this share of the picture along an edge can be cut there (a
@@ -36,6 +37,13 @@ BLOT_COVERAGE = 0.75
 BLOT_MIN_WIDTH_SHARE = 1 / 3
 """... unless the box is narrower than this share of its height: a straight 1 fills its own
 thin box whatever the pen (on the photo bench, most blots found were 1s)."""
+BOXED_SIDES = 3
+"""A 28x28 whose ink (above ``BILEVEL_CUT``) fills this many sides of its own box end to end
+holds a printed box that the line search left in (one touching the digit is its ink): a
+handwritten outline meets its box at a few points (no MNIST test digit fills even two sides),
+and a boxed digit comes out a confident 8 or 0 ..."""
+BOXED_MIN_SIDE_PX = 7
+"""... when its box is this many px across both ways (a 1 fills its own thin box)."""
 
 
 def rejection(reading: Reading) -> str:
@@ -54,6 +62,8 @@ def rejection(reading: Reading) -> str:
         return "a solid blot of ink, not a digit"
     if runs_off_edge(groups.digit, reading.picture.signal):
         return "the ink runs off the picture's edge: the digit may be cut"
+    if in_a_printed_box(reading.digit):
+        return "a printed box is left around the digit"
     return ""
 
 
@@ -85,3 +95,16 @@ def _cut_at_top(digit: np.ndarray, signal: np.ndarray) -> bool:
         return False
     inside = signal[min(EDGE_FADE_PX, height - 1)][border]
     return bool(signal[0][border].mean() >= EDGE_FADE * inside.mean())
+
+
+def in_a_printed_box(digit_28x28: np.ndarray) -> bool:
+    """Whether the 28x28's ink fills :data:`BOXED_SIDES` sides of its box end to end."""
+    ink = digit_28x28 > BILEVEL_CUT
+    if not ink.any():
+        return False
+    top, bottom, left, right = bounds(ink)
+    box = ink[top:bottom, left:right]
+    if min(box.shape) < BOXED_MIN_SIDE_PX:
+        return False
+    filled = [box[0].all(), box[-1].all(), box[:, 0].all(), box[:, -1].all()]
+    return sum(filled) >= BOXED_SIDES

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitflow.reading.one_digit import rejection, runs_off_edge
+from digitflow.reading.one_digit import in_a_printed_box, rejection, runs_off_edge
 from digitflow.reading.recipe import read_picture
 
 
@@ -57,6 +57,14 @@ def bold_seven(stem_end: float) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(2))
 
 
+def one_in_a_box_it_touches() -> Image.Image:
+    """A form box the line search keeps: the 1 in it touches its top and bottom."""
+    image, draw = sheet(120)
+    draw.rectangle([42, 18, 78, 102], outline=60, width=5)
+    draw.line([(58, 22), (62, 98)], fill=30, width=8)
+    return image
+
+
 def zero_with_a_gap() -> Image.Image:
     """A 0 drawn in two strokes: two groups, one above the other's columns."""
     image, draw = sheet(120)
@@ -99,6 +107,7 @@ def test_digits_side_by_side_are_a_number(count):
         (ruled_line, "a long thin line, not a digit"),
         (blot, "a solid blot of ink, not a digit"),
         (seven_cut_by_the_edge, "the ink runs off the picture's edge: the digit may be cut"),
+        (one_in_a_box_it_touches, "a printed box is left around the digit"),
     ],
 )
 def test_each_reason_on_a_drawn_example(picture, reason):
@@ -132,3 +141,16 @@ def test_a_bold_stroke_ending_at_the_edge_is_not_cut_and_one_cut_by_it_is():
     assert rejection(ending) == ""  # but only its blurred rim reaches the edge
     cut = "the ink runs off the picture's edge: the digit may be cut"
     assert rejection(read_picture(bold_seven(140))) == cut
+
+
+def test_a_box_left_in_the_28x28_is_found_and_a_digit_filling_its_own_box_is_not():
+    seven = np.zeros((28, 28), np.float32)
+    seven[4, 8:20] = 1  # the bar fills the top of its box, the stem its right side
+    seven[4:24, 18:20] = 1
+    one = np.zeros((28, 28), np.float32)
+    one[4:24, 12:16] = 1  # a 1 fills every side of its own thin box
+    boxed = seven.copy()
+    boxed[4:24, 6] = boxed[23, 6:20] = 1  # the box's left and bottom sides join them
+    assert not in_a_printed_box(seven)
+    assert not in_a_printed_box(one)
+    assert in_a_printed_box(boxed)
