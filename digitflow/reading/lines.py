@@ -206,18 +206,24 @@ def _lines_along(
     pairs = counts[:, :-1] + counts[:, 1:]  # a line may drift between two bins
     tried = np.zeros(pairs.shape, dtype=bool)
     untried = pairs.copy()
+    # Plain lists: the loop below tries a dozen bands per picture, one bin at a time.
+    counts_rows, floors_row = counts.tolist(), floors.tolist()
     thickest = int(width // min_aspect)  # no band thicker can be min_aspect times longer
     lines: list[Line] = []
     misses = 0
     while len(lines) < MAX_LINES and misses < MAX_MISSES:
-        angle, first = np.unravel_index(int(np.argmax(untried)), untried.shape)
+        angle, first = divmod(int(np.argmax(untried)), untried.shape[1])
         if untried[angle, first] < min_length:
             break
-        low, high = _band(counts[angle].tolist(), float(floors[angle]), first, thickest)
+        low, high = _band(counts_rows[angle], floors_row[angle], first, thickest)
         least = max(min_length, min_aspect * (high - low))
         start, end = 0, 0
         if high - low <= thickest:
-            start, end = _covered_run(across_bin[angle], xs, alive, low, high, least)
+            # bin in [low, high): one unsigned comparison (below low wraps round to huge)
+            inside = (across_bin[angle] - low).view(np.uint64) < high - low
+            if lines:  # the pixels of the lines found are taken
+                inside &= alive
+            start, end = _covered_run(xs[inside], least)
         line = None
         if end - start >= least:
             offset = (float(low - pad), float(high - pad))
@@ -233,6 +239,7 @@ def _lines_along(
         alive &= ~taken
         counts = _counts(flat_bin[:, alive], bins)
         floors = _median_of_nonempty(counts)
+        counts_rows, floors_row = counts.tolist(), floors.tolist()
         pairs = counts[:, :-1] + counts[:, 1:]
         untried = np.where(tried, 0, pairs)
     return lines
@@ -253,13 +260,10 @@ def _band(counts: list[int], floor: float, first: int, thickest: int) -> tuple[i
     return low, high
 
 
-def _covered_run(
-    across_bin: np.ndarray, xs: np.ndarray, alive: np.ndarray, low: int, high: int, least: float
-) -> tuple[int, int]:
+def _covered_run(along: np.ndarray, least: float) -> tuple[int, int]:
     """(start, end) of the longest stretch of columns covered, with gaps of at most
-    MAX_GAP_PX, by the pixels left ``alive`` whose bin is in [low, high); (0, 0) when their
-    ink spans fewer than ``least`` columns."""
-    along = xs[alive & (across_bin >= low) & (across_bin < high)]
+    MAX_GAP_PX, by pixels in the columns ``along``; (0, 0) when they span fewer than
+    ``least`` columns."""
     if along.size == 0 or along.max() - along.min() + 1 < least:
         return 0, 0
     return _longest_run(np.bincount(along) > 0)
