@@ -10,6 +10,7 @@ neighbours. Subtracting the model leaves the ink's signal, ink high, near zero o
 """
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from statistics import NormalDist
 from typing import Literal
 
@@ -34,6 +35,7 @@ be the blurred edges of strokes): the level is found from the second, the grain 
 between the two."""
 MIN_PAPER_SHARE = 0.1
 """A cell with less paper than this share takes its level from its neighbours."""
+_PAPER_Z = tuple(NormalDist().inv_cdf(share) for share in PAPER_QUANTILES)
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,15 @@ class Paper:
         top, bottom, left, right = (edge / (self.cell_px * scale) + 1 for edge in region)
         rows, cols = self.ink_cells.shape
         box = (left, top, min(right, cols), min(bottom, rows))
-        image = Image.fromarray(self.ink_cells)
-        paper = image.resize((ink.shape[1], ink.shape[0]), Image.Resampling.BILINEAR, box=box)
+        paper = self._cells_image.resize(
+            (ink.shape[1], ink.shape[0]), Image.Resampling.BILINEAR, box=box
+        )
         return ink - np.asarray(paper)
+
+    @cached_property
+    def _cells_image(self) -> Image.Image:
+        """``ink_cells`` as a Pillow image (resized for every region read)."""
+        return Image.fromarray(self.ink_cells)
 
 
 def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
@@ -90,7 +98,7 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
         return paper[np.arange(len(paper)), (share * count).astype(int)]
 
     outer, inner = (quantile(share) for share in PAPER_QUANTILES)
-    z_outer, z_inner = (NormalDist().inv_cdf(share) for share in PAPER_QUANTILES)
+    z_outer, z_inner = _PAPER_Z
     noise = median(inner - outer) / (z_inner - z_outer)
     levels = np.zeros(known.shape, dtype=np.float32)
     levels[known] = inner - z_inner * noise  # the grain's mean, from its quantile
@@ -101,25 +109,38 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
 def _edge_plane(small: np.ndarray) -> np.ndarray:
     """(h, w) plane fitted by least squares to the edge pixels near the edges' median: a
     bold digit may cover much of one edge, and the plane must not tilt towards it."""
-    height, width = small.shape
-    ys = np.arange(height, dtype=np.float32) - (height - 1) / 2
-    xs = np.arange(width, dtype=np.float32) - (width - 1) / 2
+    ys, xs, design = _plane_basis(*small.shape)
     values = edge_pixels(small)
     distance = np.abs(values - median(values))
     near = distance <= OUTLIER_SPREADS * median(distance) + 1e-6
+    weighted = design * near[:, None]
+    # Normal equations; the tiny ridge keeps a one-pixel-thin picture's slope at 0.
+    normal = weighted.T @ design + _RIDGE
+    level, slope_y, slope_x = np.linalg.solve(normal, weighted.T @ values).astype(np.float32)
+    return level + np.add.outer(slope_y * ys, slope_x * xs)
+
+
+_RIDGE = np.float32(1e-6) * np.eye(3, dtype=np.float32)
+
+
+@lru_cache(maxsize=256)
+def _plane_basis(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column coordinates (centred) of a (h, w) picture, and the plane's design
+    matrix over its edge pixels (1, y, x each): the same for every picture of that shape
+    (a batch's pictures share a few shapes), so built once."""
+    ys = np.arange(height, dtype=np.float32) - (height - 1) / 2
+    xs = np.arange(width, dtype=np.float32) - (width - 1) / 2
     design = np.stack(
         [
-            np.ones_like(values),
+            np.ones(2 * (height + width), dtype=np.float32),
             np.concatenate([np.full(width, ys[0]), np.full(width, ys[-1]), ys, ys]),
             np.concatenate([xs, xs, np.full(height, xs[0]), np.full(height, xs[-1])]),
         ],
         axis=1,
     )
-    weighted = design * near[:, None]
-    # Normal equations; the tiny ridge keeps a one-pixel-thin picture's slope at 0.
-    normal = weighted.T @ design + np.float32(1e-6) * np.eye(3, dtype=np.float32)
-    level, slope_y, slope_x = np.linalg.solve(normal, weighted.T @ values).astype(np.float32)
-    return level + np.add.outer(slope_y * ys, slope_x * xs)
+    for array in (ys, xs, design):
+        array.flags.writeable = False
+    return ys, xs, design
 
 
 def edge_pixels(picture: np.ndarray) -> np.ndarray:
@@ -150,9 +171,17 @@ def _sorted_cells(small: np.ndarray) -> tuple[np.ndarray, int]:
     height, width = small.shape
     cell = max(2, -(-max(height, width) // GRID_CELLS))
     rows, cols = -(-height // cell), -(-width // cell)
-    padded = np.pad(small, ((0, rows * cell - height), (0, cols * cell - width)), mode="symmetric")
+    padded = small[np.ix_(_mirrored(height, rows * cell), _mirrored(width, cols * cell))]
     cells = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
     return np.sort(cells, axis=-1), cell  # faster than a multi-rank partition of short rows
+
+
+def _mirrored(size: int, total: int) -> np.ndarray:
+    """Indices that extend ``size`` samples to ``total`` as np.pad's "symmetric" mode does
+    (mirrored with the edge repeated, again and again if need be): np.pad is several times
+    slower on these small pictures."""
+    period = np.arange(total) % (2 * size)
+    return np.where(period < size, period, 2 * size - 1 - period)
 
 
 def _filled(levels: np.ndarray, known: np.ndarray) -> np.ndarray:
