@@ -112,7 +112,9 @@ def _label_runs(rows: list[int], starts: list[int], ends: list[int]) -> np.ndarr
             if ends[j] >= starts[i]:  # overlap, or touch diagonally
                 parent[root(j)] = root(i)
         current.append(i)
-    return np.unique([root(i) for i in range(len(rows))], return_inverse=True)[1]
+    roots = [root(i) for i in range(len(rows))]
+    rank = {label: k for k, label in enumerate(sorted(set(roots)))}  # np.unique is slower here
+    return np.array([rank[label] for label in roots])
 
 
 def _boxes(labels, rows, starts, ends) -> np.ndarray:

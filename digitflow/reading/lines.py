@@ -16,6 +16,7 @@ a line (ink just beyond both sides of the band that is not itself a line) keeps 
 in the band, so the gap the line leaves in the stroke is filled.
 """
 
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,7 +98,7 @@ def _structure(lines: list[Line], shape: tuple[int, int]) -> list[Line]:
     all; a stroke lying along a line thickens it), and spanning EDGE_TO_EDGE of the picture
     or with an end on another such line across them (box sides, comb teeth). A long straight
     stroke of a digit (the stem of a 6 in a fine pen) ends in ink or paper."""
-    usual = float(np.median([line.thickness_px for line in lines]))
+    usual = float(statistics.median([line.thickness_px for line in lines]))
     widest = usual + max(1.0, (SAME_WIDTH - 1) * usual)
     kept = [line for line in lines if line.thickness_px <= widest]
     while True:

@@ -34,8 +34,8 @@ def centred_in_frame(patch: np.ndarray) -> np.ndarray:
     mass = patch.sum()
     centre_y = float(patch.sum(axis=1) @ np.arange(patch.shape[0])) / mass
     centre_x = float(patch.sum(axis=0) @ np.arange(patch.shape[1])) / mass
-    top = int(np.clip(round(FRAME_PX / 2 - centre_y), 0, FRAME_PX - patch.shape[0]))
-    left = int(np.clip(round(FRAME_PX / 2 - centre_x), 0, FRAME_PX - patch.shape[1]))
+    top = min(max(round(FRAME_PX / 2 - centre_y), 0), FRAME_PX - patch.shape[0])
+    left = min(max(round(FRAME_PX / 2 - centre_x), 0), FRAME_PX - patch.shape[1])
     frame = np.zeros((FRAME_PX, FRAME_PX), dtype=np.float32)
     frame[top : top + patch.shape[0], left : left + patch.shape[1]] = patch
     return frame

@@ -18,6 +18,7 @@ each digit is then read exactly as a single digit is, by ``recipe.digit_from_gro
 """
 
 import itertools
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -185,7 +186,9 @@ def _marks(masses: np.ndarray, boxes_nx4: np.ndarray) -> tuple[list[int], list[i
         return None
     marks = np.flatnonzero(masses >= SPECK_FRACTION * masses.max())
     heights = boxes_nx4[marks, 1] - boxes_nx4[marks, 0]
-    row_height = float(np.median(heights[heights >= ROW_HEIGHT_SHARE * heights.max()]))
+    row_height = float(
+        statistics.median(heights[heights >= ROW_HEIGHT_SHARE * heights.max()].tolist())
+    )
     tall = heights >= DIGIT_HEIGHT * row_height
     digits = marks[tall][np.argsort(boxes_nx4[marks[tall], 2] + boxes_nx4[marks[tall], 3])]
     minor = marks[~tall][np.argsort(-masses[marks[~tall]], kind="stable")]

@@ -24,7 +24,7 @@ def mnist_stroke_width(ink: np.ndarray) -> np.ndarray:
     px_per_box_px = max(bottom - top, right - left) / BOX_PX
     width = stroke_width_px(bilevel) / px_per_box_px
     low, high = STROKE_WIDTH_PX
-    target = float(np.clip(width, low, high))
+    target = min(max(width, low), high)
     radius = round((target - width) / 2 * px_per_box_px)
     if radius > 0:
         return _grey_filter(np.pad(ink, radius), radius, np.maximum)
