@@ -15,6 +15,7 @@ from digitflow.evaluation.metrics import (
     metrics_for_split,
     per_class_records,
     predicted_classes,
+    status_scores,
 )
 from digitflow.evaluation.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
 from digitflow.evaluation.selective import curve_records, risk_coverage
@@ -78,6 +79,8 @@ def main(
     scores[SPLIT] |= confidence_scores(
         proba_10xm, proba_uncalibrated_10xm, y_true, network.temperature, min_confidence
     )
+    unlike = None if network.likeness is None else network.likeness.unlike(network, X_784xm)[1]
+    scores[SPLIT] |= status_scores(proba_10xm, y_true, min_confidence, unlike)
     confidence, correct = confidence_and_correct(proba_10xm, y_true)
     reliability_points = reliability_bins(confidence, correct)
     curve_points = curve_records(risk_coverage(confidence, correct))

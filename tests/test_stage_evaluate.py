@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from digitflow.evaluation.metrics import metrics_for_split, per_class_records
 from digitflow.evaluation.report import png_bytes, prediction_grid, worst_grid
+from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import init_network
 from digitflow.network.model_io import load_network, save_network
 from digitflow.stages import evaluate
@@ -159,6 +160,15 @@ def test_stage_reports_calibration_with_the_stored_temperature_and_threshold(pro
     _, y, proba = scored_test_split(project)
     assert written["nll"] == pytest.approx(-np.mean(np.log(proba[y, np.arange(y.size)])), abs=1e-5)
     assert written["coverage_at_min_confidence"] == round(float(np.mean(proba.max(0) >= 0.2)), 6)
+
+
+def test_stage_reports_the_share_the_stored_digit_likeness_rejects(project):
+    network, _ = load_network(project / "weights.npz")
+    network.likeness = DigitLikeness(np.zeros(8, np.float32), 0.0, 100.0)  # turns all away
+    save_network(project / "weights.npz", network, {"calibration": {"min_confidence": 0.2}})
+    assert run_evaluate(project).exit_code == 0
+    written = json.loads((project / "reports/metrics.json").read_text())["test"]
+    assert written["rejected_share"] == 1.0 and written["ok_share"] == 0.0
 
 
 def test_stage_writes_the_reliability_and_risk_coverage_plots(project):

@@ -163,6 +163,27 @@ def confidence_scores(
     return scores
 
 
+def status_scores(
+    proba_10xm: np.ndarray,
+    y_true: np.ndarray,
+    min_confidence: float | None,
+    unlike: np.ndarray | None,
+) -> dict:
+    """The statuses predict-folder would give the split's digits, for its section of the
+    metrics JSON: ``{"rejected_share", "ok_share", "risk_of_ok"}``. ``unlike`` (m,) bool marks
+    the digits the model's digit likeness turns away (None: the model has none, and
+    ``rejected_share`` is null); ``ok`` is the rest with a confidence of at least
+    ``min_confidence`` (all of the rest when it is None, as predict-folder decides)."""
+    confidence, correct = confidence_and_correct(proba_10xm, y_true)
+    rejected = np.zeros(y_true.size, bool) if unlike is None else unlike
+    ok = ~rejected & (confidence >= (min_confidence or 0.0))
+    return {
+        "rejected_share": None if unlike is None else _rounded(float(rejected.mean())),
+        "ok_share": _rounded(float(ok.mean())),
+        "risk_of_ok": _rounded(float(np.mean(~correct[ok])) if ok.any() else 0.0),
+    }
+
+
 def _rounded(value: float) -> float:
     return round(value, DECIMALS)
 

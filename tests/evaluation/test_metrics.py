@@ -18,6 +18,7 @@ from digitflow.evaluation.metrics import (
     metrics_for_split,
     per_class_records,
     predicted_classes,
+    status_scores,
 )
 
 
@@ -169,3 +170,13 @@ def test_threshold_is_measured_on_the_split_scored():
     assert scores["risk_at_min_confidence"] == 0.5  # 1 and 2 of the four accepted are wrong
     unscored = confidence_scores(proba, proba, Y_TRUE, 1.0, None)
     assert unscored["coverage_at_min_confidence"] is None
+
+
+def test_status_shares_are_those_predict_folder_would_give():
+    proba = one_hot_proba(Y_PRED.tolist())
+    proba[:, 0] = 0.1  # sample 0 (right) is below the threshold: uncertain
+    unlike = np.array([False, False, True, False, False])  # sample 2 (right) is turned away
+    scores = status_scores(proba, Y_TRUE, 0.5, unlike)
+    assert scores == {"rejected_share": 0.2, "ok_share": 0.6, "risk_of_ok": round(2 / 3, 6)}
+    without_likeness = status_scores(proba, Y_TRUE, None, None)
+    assert without_likeness == {"rejected_share": None, "ok_share": 1.0, "risk_of_ok": 0.4}
