@@ -65,6 +65,15 @@ def one_in_a_box_it_touches() -> Image.Image:
     return image
 
 
+def seven_on_ruled_paper(bar_y: int) -> Image.Image:
+    """A 7 on light ruled lines (every 24 px from y = 10), its bar at ``bar_y``."""
+    image, draw = sheet(200, 160)
+    for y in range(10, 160, 24):
+        draw.line([(0, y), (200, y)], fill=170, width=2)
+    draw.line([(70, bar_y), (130, bar_y), (95, bar_y + 90)], fill=30, width=7)
+    return image
+
+
 def zero_with_a_gap() -> Image.Image:
     """A 0 drawn in two strokes: two groups, one above the other's columns."""
     image, draw = sheet(120)
@@ -89,7 +98,14 @@ def straight_one() -> Image.Image:
 
 
 @pytest.mark.parametrize(
-    "picture", [one_seven, zero_with_a_gap, five_with_its_bar_apart, straight_one]
+    "picture",
+    [
+        one_seven,
+        zero_with_a_gap,
+        five_with_its_bar_apart,
+        straight_one,
+        lambda: seven_on_ruled_paper(46),  # its stem crosses lines: the crossings are kept
+    ],
 )
 def test_one_digit_is_not_rejected(picture):
     assert rejection(read_picture(picture())) == ""
@@ -108,6 +124,10 @@ def test_digits_side_by_side_are_a_number(count):
         (blot, "a solid blot of ink, not a digit"),
         (seven_cut_by_the_edge, "the ink runs off the picture's edge: the digit may be cut"),
         (one_in_a_box_it_touches, "a printed box is left around the digit"),
+        (
+            lambda: seven_on_ruled_paper(34),  # its bar lies on a line, and goes with it
+            "a printed line took some of the digit's ink with it: a stroke may be cut",
+        ),
     ],
 )
 def test_each_reason_on_a_drawn_example(picture, reason):
