@@ -11,7 +11,8 @@
    slanted lines) are tried, and a small dynamic programme keeps the sequence of cuts whose
    pieces the network reads best, each piece's score its log-confidence plus a shape prior
    (MNIST's range of aspects per label, the row's height), each cut costing per stroke it
-   severs ("segmentation by recognition"); keeping the mark whole is always one choice.
+   severs ("segmentation by recognition"); keeping the mark whole is always one choice, and
+   one that reads well whole is not searched (no split could beat it).
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
 each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
@@ -72,7 +73,11 @@ through a digit crosses more strokes than cutting where two digits touch."""
 MERGE_MARGIN = 0.5
 """Two close marks become one digit when that reads this much log-probability better."""
 MIN_PIECE = 0.12
-"""A cut leaves at least this share of the row's height on each side (a 1 is this thin)."""
+"""A cut leaves at least this share of the row's height on each side (a 1 is this thin) ..."""
+PIECE_HEIGHT = 0.5
+"""... and pieces at least this share of it tall: what a cut shaves off a digit's end (the
+tip of a 2's tail, the curl of a 0) is no digit, however confidently the network reads it
+once it is blown up to 28 x 28."""
 
 
 class Rejected(DigitflowError):
@@ -278,7 +283,9 @@ def _cut(
     cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
     programme over the paths in left-to-right order."""
     top, bottom, left, right = bounds(mask)
-    if right - left < SPLIT_WIDTH * row_height:
+    if right - left < SPLIT_WIDTH * row_height or _reads_too_well_to_cut(
+        ink, classify, mask, row_height
+    ):
         return [mask], []
     box = mask[top:bottom, left:right]
     paths = cut_paths(box, row_height, max(1, int(np.ceil(MIN_PIECE * row_height))))
@@ -308,6 +315,15 @@ def _cut(
     return [by_edge[edge] for edge in chosen], cuts
 
 
+def _reads_too_well_to_cut(
+    ink: Ink, classify: Classify, mask: np.ndarray, row_height: float
+) -> bool:
+    """Whether the whole mark scores at least -CUT_COST: no cut can then win, as each costs
+    CUT_COST or more and no piece scores above 0, so the search is skipped."""
+    _, probs = _read(ink, classify, [mask])
+    return bool(_scores([mask], probs, row_height)[0] >= -CUT_COST)
+
+
 def _best_sequence(
     edges: list[tuple[int, int]], scores: np.ndarray, costs: list[float]
 ) -> list[tuple[int, int]]:
@@ -328,11 +344,17 @@ def _best_sequence(
 
 
 def _could_be_a_digit(piece: np.ndarray, row_height: float) -> bool:
-    """Whether a piece is worth reading: MIN_PIECE to MAX_PIECE_WIDTH row heights wide."""
-    columns = np.flatnonzero(piece.any(axis=0))
+    """Whether a piece is worth reading: MIN_PIECE to MAX_PIECE_WIDTH row heights wide and
+    at least PIECE_HEIGHT tall."""
+    rows, columns = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
     if columns.size == 0:
         return False
-    return MIN_PIECE * row_height <= columns[-1] + 1 - columns[0] <= MAX_PIECE_WIDTH * row_height
+    wide = columns[-1] + 1 - columns[0]
+    tall = rows[-1] + 1 - rows[0]
+    return (
+        MIN_PIECE * row_height <= wide <= MAX_PIECE_WIDTH * row_height
+        and tall >= PIECE_HEIGHT * row_height
+    )
 
 
 def _cut_pixels(path: CutPath, top: int, left: int) -> np.ndarray:

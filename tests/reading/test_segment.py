@@ -116,6 +116,27 @@ def test_touching_neighbours_are_cut_between_the_digits(digits):
     assert read(picture, WIDE) == digits
 
 
+def curl_before(glyph: np.ndarray, row: float) -> tuple[np.ndarray, np.ndarray]:
+    """``glyph`` with a small loop, a fifth of its height, joined to its left edge at ``row``
+    (a share of its height), as a pen's flourish starts a stroke; and the loop alone."""
+    side = SIZE_PX // 5
+    ink = np.pad(glyph, ((0, 0), (side + 8, 0)))
+    left = int(np.flatnonzero(ink.max(axis=0) > 0.5)[0])
+    canvas = Image.new("F", ink.shape[::-1], 0.0)
+    pen = ImageDraw.Draw(canvas)
+    y, x = row * SIZE_PX, left - side / 2 - 4
+    pen.ellipse([x - side / 2, y - side / 2, x + side / 2, y + side / 2], outline=1.0, width=9)
+    pen.line([(x + side / 2 - 4, y), (left + 4, y)], fill=1.0, width=9)
+    curl = np.asarray(canvas)
+    return np.maximum(ink, curl), curl
+
+
+def test_a_curl_at_a_digits_foot_is_not_cut_off_as_a_digit():
+    two, curl = curl_before(wide(2), row=0.8)
+    classify = Templates({2: wide(2), 8: curl, 1: drawn(1)})  # the curl alone reads as an 8
+    assert read(number([two]), classify) == "2"
+
+
 @pytest.mark.parametrize("kind", ["box", "ruled"])
 def test_a_number_on_printed_lines_is_read_without_them(kind):
     ink = np.pad(number_ink([drawn(int(d)) for d in "307"], np.random.default_rng(0)), 30)
