@@ -127,7 +127,7 @@ _RIDGE = np.float32(1e-6) * np.eye(3, dtype=np.float32)
 def _plane_basis(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row and column coordinates (centred) of a (h, w) picture, and the plane's design
     matrix over its edge pixels (1, y, x each): the same for every picture of that shape
-    (a batch's pictures share a few shapes), so built once."""
+    (one scanner's or camera's pictures share theirs), so built once per shape."""
     ys = np.arange(height, dtype=np.float32) - (height - 1) / 2
     xs = np.arange(width, dtype=np.float32) - (width - 1) / 2
     design = np.stack(

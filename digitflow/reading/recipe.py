@@ -17,6 +17,7 @@ the full-resolution picture, so the work barely grows with the picture. Steps 6-
 """
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
@@ -69,6 +70,15 @@ class Picture:
     lines: tuple[Line, ...] = ()
     """The printed lines step 4 found."""
 
+    @cached_property
+    def ink_levels(self) -> tuple[float, float] | None:
+        """``scan.ink_levels`` of ``signal`` above the faintest ink that stands out from the
+        paper's noise; None when nothing does. Kept: steps 4 and 5 both need it, and on a
+        picture without printed lines they read the same signal."""
+        return scan.ink_levels(
+            self.signal, max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * self.paper.noise)
+        )
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -107,14 +117,13 @@ class Reading:
 def read_picture(image: Image.Image, polarity: Polarity = "auto") -> Reading:
     """Read a Pillow image of one digit. Pure: the image is left untouched."""
     picture = analyse(image, polarity)  # 1-3
-    least = _least_contrast(picture)
-    levels = scan.ink_levels(picture.signal, least)
+    levels = picture.ink_levels
     if levels is None:
         return Reading(picture, None, None)
     lines = _printed_lines(picture, levels[1])
     while True:
         cleaned = _without(picture, levels[1], lines)  # 4
-        groups = _digit_groups(cleaned, least)  # 5
+        groups = _digit_groups(cleaned)  # 5
         if groups is not None or not lines:
             break
         # Nothing but lines: the least line-like of them was the digit (a 1 in a fine pen).
@@ -132,9 +141,9 @@ def _without(picture: Picture, level: float, lines: list[Line]) -> Picture:
     return replace(picture, signal=signal, printed=printed, lines=tuple(lines))
 
 
-def _digit_groups(picture: Picture, least: float) -> InkGroups | None:
+def _digit_groups(picture: Picture) -> InkGroups | None:
     """Step 5: the ink's groups and those forming the digit; None when no ink is left."""
-    levels = scan.ink_levels(picture.signal, least)
+    levels = picture.ink_levels
     if levels is None:
         return None
     groups = ink_groups(picture.signal, picture.signal > MASK_FRACTION * levels[1])
@@ -167,7 +176,7 @@ def analyse(
 def without_printed_lines(picture: Picture) -> Picture:
     """Step 4 alone, for a picture of several digits: ``picture`` with the printed lines
     found on it taken out (none found: ``picture`` itself)."""
-    levels = scan.ink_levels(picture.signal, _least_contrast(picture))
+    levels = picture.ink_levels
     if levels is None:
         return picture
     return _without(picture, levels[1], _printed_lines(picture, levels[1]))
@@ -176,13 +185,8 @@ def without_printed_lines(picture: Picture) -> Picture:
 def ink_mask(picture: Picture) -> np.ndarray | None:
     """(h, w) bool on ``picture.small``: the pixels that are ink; None when nothing stands
     out from the paper (a number's marks are found on it)."""
-    levels = scan.ink_levels(picture.signal, _least_contrast(picture))
+    levels = picture.ink_levels
     return None if levels is None else picture.signal > MASK_FRACTION * levels[1]
-
-
-def _least_contrast(picture: Picture) -> float:
-    """The faintest ink signal that stands out from the paper's noise."""
-    return max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * picture.paper.noise)
 
 
 def _printed_lines(picture: Picture, ink_level: float) -> list[Line]:
