@@ -191,9 +191,12 @@ def _lines_along(
         return []
     min_length = (MIN_LENGTH if anchors is None else ANCHORED_LENGTH) * width
     min_aspect = MIN_ASPECT if anchors is None else ANCHORED_ASPECT
-    ys, xs = np.nonzero(mask)
-    if ys.size < min_length or np.subtract(*_longest_run(mask.any(axis=0))[::-1]) < min_length:
+    start, end = _longest_run(mask.any(axis=0))
+    if end - start < min_length:
         return []  # a line covers that many columns: nothing below could be one
+    ys, xs = np.nonzero(mask)
+    if ys.size < min_length:
+        return []
     pad = int(np.ceil(width * np.abs(SLOPES).max())) + 1
     bins = height + 2 * pad
     # (angles, pixels): the bin across each angle's direction that each pixel falls in (the
@@ -203,12 +206,12 @@ def _lines_along(
     flat_bin = across_bin + bins * np.arange(SLOPES.size)[:, None]
     alive = np.ones(ys.size, dtype=bool)
     counts = _counts(flat_bin, bins)
-    floors = _median_of_nonempty(counts)
     pairs = counts[:, :-1] + counts[:, 1:]  # a line may drift between two bins
     tried = np.zeros(pairs.shape, dtype=bool)
     untried = pairs.copy()
-    # Plain lists: the loop below tries a dozen bands per picture, one bin at a time.
-    counts_rows, floors_row = counts.tolist(), floors.tolist()
+    # The angles tried: their counts as a plain list (the band grows one bin at a time) and
+    # their floor. Most angles are never tried.
+    seen: dict[int, tuple[list[int], float]] = {}
     thickest = int(width // min_aspect)  # no band thicker can be min_aspect times longer
     lines: list[Line] = []
     misses = 0
@@ -216,7 +219,10 @@ def _lines_along(
         angle, first = divmod(int(np.argmax(untried)), untried.shape[1])
         if untried[angle, first] < min_length:
             break
-        low, high = _band(counts_rows[angle], floors_row[angle], first, thickest)
+        if angle not in seen:
+            row = counts[angle].tolist()
+            seen[angle] = row, _median_of_nonempty(row)
+        low, high = _band(*seen[angle], first, thickest)
         least = max(min_length, min_aspect * (high - low))
         start, end = 0, 0
         if high - low <= thickest:
@@ -239,8 +245,7 @@ def _lines_along(
         taken &= (xs >= start) & (xs < end)
         alive &= ~taken
         counts = _counts(flat_bin[:, alive], bins)
-        floors = _median_of_nonempty(counts)
-        counts_rows, floors_row = counts.tolist(), floors.tolist()
+        seen.clear()
         pairs = counts[:, :-1] + counts[:, 1:]
         untried = np.where(tried, 0, pairs)
     return lines
@@ -270,16 +275,14 @@ def _covered_run(along: np.ndarray, least: float) -> tuple[int, int]:
     return _longest_run(np.bincount(along) > 0)
 
 
-def _median_of_nonempty(counts: np.ndarray) -> np.ndarray:
-    """(angles,) float: np.median of each row's non-zero counts (the mean of the two middle
-    ones for an even number)."""
-    ordered = np.sort(counts, axis=1)
-    nonempty = (counts > 0).sum(axis=1)
-    first = np.minimum(counts.shape[1] - nonempty, counts.shape[1] - 1)  # (none: any value)
-    rows = np.arange(counts.shape[0])
-    lower = ordered[rows, first + (nonempty - 1) // 2]
-    upper = ordered[rows, first + nonempty // 2]
-    return (lower + upper) / 2
+def _median_of_nonempty(counts: list[int]) -> float:
+    """The median of the non-zero ``counts`` (the mean of the two middle ones for an even
+    number; 0 when there are none)."""
+    nonempty = sorted(count for count in counts if count)
+    if not nonempty:
+        return 0.0
+    middle = len(nonempty) // 2
+    return (nonempty[(len(nonempty) - 1) // 2] + nonempty[middle]) / 2
 
 
 def _longest_run(covered: np.ndarray, max_gap: int = MAX_GAP_PX) -> tuple[int, int]:
@@ -288,6 +291,8 @@ def _longest_run(covered: np.ndarray, max_gap: int = MAX_GAP_PX) -> tuple[int, i
     if where.size == 0:
         return 0, 0
     breaks = np.flatnonzero(np.diff(where) > max_gap + 1)
+    if breaks.size == 0:  # one stretch
+        return int(where[0]), int(where[-1]) + 1
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [where.size - 1]])
     best = int(np.argmax(where[ends] - where[starts]))
