@@ -42,6 +42,8 @@ def ink_groups(signal: np.ndarray, mask: np.ndarray) -> InkGroups | None:
     mass = _component_mass(signal, labels, rows, starts, ends)
     boxes = _boxes(labels, rows, starts, ends)
     kept = _digit_labels(mass, boxes)
+    if kept.all():  # the usual case: the runs cover the mask exactly
+        return InkGroups(mass, boxes, kept, mask.copy())
     runs_kept = kept[labels]
     digit = _paint(mask.shape, rows[runs_kept], starts[runs_kept], ends[runs_kept])
     return InkGroups(mass, boxes, kept, digit)
@@ -119,6 +121,8 @@ def _label_runs(rows: list[int], starts: list[int], ends: list[int]) -> np.ndarr
 
 def _boxes(labels, rows, starts, ends) -> np.ndarray:
     """Bounding box of each component, (count, 4): top, bottom, left, right (ends exclusive)."""
+    if not labels.any():  # one component, the usual case (runs come row by row)
+        return np.array([[rows[0], rows[-1] + 1, starts.min(), ends.max()]])
     order = np.argsort(labels, kind="stable")
     first = np.flatnonzero(np.diff(labels[order], prepend=-1))  # each label's first run
     return np.stack(
