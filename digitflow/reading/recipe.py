@@ -100,7 +100,7 @@ class Reading:
         """The printed lines taken out before the ink's groups were."""
         return self.picture.lines
 
-    @property
+    @cached_property
     def digit_box(self) -> tuple[int, int, int, int] | None:
         """(top, bottom, left, right) of the kept groups, in analysis px."""
         return None if self.groups is None else bounds(self.groups.digit)

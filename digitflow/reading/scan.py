@@ -52,6 +52,10 @@ def within(
     laid over a full-resolution region."""
     top, bottom, left, right = (edge / scale for edge in region)
     height, width = mask_small.shape
+    whole = all(float(edge).is_integer() and edge >= 0 for edge in (top, left))
+    if whole and shape == (bottom - top, right - left) and bottom <= height and right <= width:
+        # one grid cell per mask pixel: the centres sample exactly the region's own pixels
+        return mask_small[int(top) : int(bottom), int(left) : int(right)].copy()
     rows = top + (np.arange(shape[0]) + 0.5) * (bottom - top) / shape[0]
     cols = left + (np.arange(shape[1]) + 0.5) * (right - left) / shape[1]
     rows = np.minimum(rows.astype(int), height - 1)
