@@ -278,7 +278,7 @@ def _covered_run(along: np.ndarray, least: float) -> tuple[int, int]:
 def _median_of_nonempty(counts: list[int]) -> float:
     """The median of the non-zero ``counts`` (the mean of the two middle ones for an even
     number; 0 when there are none)."""
-    nonempty = sorted(count for count in counts if count)
+    nonempty = sorted(filter(None, counts))
     if not nonempty:
         return 0.0
     middle = len(nonempty) // 2
