@@ -52,6 +52,11 @@ def main() -> None:
     def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
         return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 784).T).T
 
+    def likeness(digits_kx28x28: np.ndarray) -> np.ndarray:
+        return network.likeness.of_pictures(network, digits_kx28x28.reshape(-1, 784).T)
+
+    seen_as_digits = None if network.likeness is None else likeness
+
     print(f"model: {args.weights}; {args.count} numbers per length and spacing")
     exact, per_digit, reading_s, reading_cpu_s, pictures = {}, {}, 0.0, 0.0, 0
     single = {"number": 0, "digit": 0, "n": 0}
@@ -65,7 +70,7 @@ def main() -> None:
                 aspect = ink.shape[1] / ink.shape[0] * rng.uniform(1.1, 1.6)
                 photo = make_photo(ink, rng, aspect=aspect, **STYLES[k % len(STYLES)])
                 start, start_cpu = time.perf_counter(), time.process_time()
-                got = _read_number(photo, classify)
+                got = _read_number(photo, classify, seen_as_digits)
                 reading_s += time.perf_counter() - start
                 reading_cpu_s += time.process_time() - start_cpu
                 pictures += 1
@@ -94,9 +99,9 @@ def main() -> None:
     )
 
 
-def _read_number(photo, classify) -> str:
+def _read_number(photo, classify, likeness) -> str:
     try:
-        number = normalise_number(photo, classify)
+        number = normalise_number(photo, classify, likeness=likeness)
     except (EmptyImage, Rejected):
         return ""
     return "".join(str(d) for d in number.probs_kx10.argmax(axis=1))

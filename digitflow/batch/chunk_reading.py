@@ -85,11 +85,19 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
     def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
         return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
 
+    def likeness(digits_kx28x28: np.ndarray) -> np.ndarray:
+        return network.likeness.of_pictures(network, digits_kx28x28.reshape(-1, 28 * 28).T)
+
     numbers, errors, rejections = [], [""] * len(files), []
     for i, (path, rel_path) in enumerate(files):
         try:
             number = images.read_number(
-                path, classify, decoding.polarity, decoding.max_digits, decoding.open_file
+                path,
+                classify,
+                decoding.polarity,
+                decoding.max_digits,
+                decoding.open_file,
+                None if network.likeness is None else likeness,
             )
         except Rejected as rejected:  # an answer about the picture, not a failure
             numbers.append(np.zeros((0, 10), dtype=np.float32))

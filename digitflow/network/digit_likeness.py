@@ -52,6 +52,10 @@ class DigitLikeness:
         """(m,) float32 log-odds of "a digit" from last-hidden-layer activations (units, m)."""
         return self.weights @ hidden_hxm + np.float32(self.bias)
 
+    def of_pictures(self, network: Network, X_784xm: np.ndarray) -> np.ndarray:
+        """(m,) float32 log-odds of "a digit" for pictures (784, m) read by ``network``."""
+        return self.likeness(hidden_and_logits(network, X_784xm)[0])
+
     def scores(self, hidden_hxm: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
         """(m,) float32: the likeness plus the log-odds of the top calibrated probability."""
         return self.likeness(hidden_hxm) + confidence_log_odds(probs_10xm)

@@ -33,6 +33,7 @@ from digitflow.reading.recipe import (
 from digitflow.reading.segment import (
     Classify,
     Ink,
+    Likeness,
     Segmentation,
     SeveralDigits,
     segment_number,
@@ -147,15 +148,24 @@ def read_file(
 
 
 def normalise_number(
-    image: Image.Image, classify: Classify, polarity: Polarity = "auto", max_digits: int = 12
+    image: Image.Image,
+    classify: Classify,
+    polarity: Polarity = "auto",
+    max_digits: int = 12,
+    likeness: Likeness | None = None,
 ) -> Segmentation:
     """The digits of the one number written in a picture, left to right, each normalised as
     ``normalise_digit`` does and read by ``classify``; printed lines (boxes, rules, grids)
     are taken out first, as for one digit. Raises EmptyImage when there is no
-    digit-like mark, TooManyMarks or SeveralLines when it is not one number."""
+    digit-like mark, TooManyMarks or SeveralLines when it is not one number. ``likeness``
+    (the network's digit likeness, if it has one) helps decide where touching digits part."""
     picture = without_printed_lines(analyse(image, polarity, by_short_side=True))
     mask = ink_mask(picture)
-    number = segment_number(Ink(picture, mask), classify, max_digits) if mask is not None else None
+    number = (
+        segment_number(Ink(picture, mask), classify, max_digits, likeness)
+        if mask is not None
+        else None
+    )
     if number is None:
         raise EmptyImage("no digit-like marks found: the picture looks blank")
     return number
@@ -167,11 +177,12 @@ def read_number(
     polarity: Polarity = "auto",
     max_digits: int = 12,
     open_file: Callable | None = None,
+    likeness: Likeness | None = None,
 ) -> Segmentation:
     """``normalise_number(open_image(path, open_file), ...)``; messages name the file."""
     image = open_image(path, open_file)
     try:
-        return normalise_number(image, classify, polarity, max_digits)
+        return normalise_number(image, classify, polarity, max_digits, likeness)
     except EmptyImage as error:
         raise EmptyImage(f"{path}: {error}") from None
 

@@ -33,6 +33,9 @@ from digitflow.reading.recipe import Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]
 """(k, 28, 28) float32 digits -> (k, 10) float32 probabilities."""
+Likeness = Callable[[np.ndarray], np.ndarray]
+"""(k, 28, 28) float32 digits -> (k,) float32 log-odds that each looks like a digit the
+network learned (``network.digit_likeness``)."""
 
 SIDE_BY_SIDE_GAP = 0.1
 """Digit mode: digit-like marks this share of the row's height apart are separate digits
@@ -142,9 +145,12 @@ def digits_side_by_side(masses: np.ndarray, boxes_nx4: np.ndarray) -> int:
     return 1 + int((gaps >= SIDE_BY_SIDE_GAP * row_height).sum())
 
 
-def segment_number(ink: Ink, classify: Classify, max_digits: int) -> Segmentation | None:
+def segment_number(
+    ink: Ink, classify: Classify, max_digits: int, likeness: Likeness | None = None
+) -> Segmentation | None:
     """The digits of the number written in ``ink``; None when it holds no digit-like mark.
-    Raises TooManyMarks or SeveralLines."""
+    Raises TooManyMarks or SeveralLines. ``likeness``, when given, also weighs how a cut's
+    pieces (and the whole mark) look like digits at all."""
     marks = _digit_marks(ink)
     if marks is None:
         return None
@@ -160,7 +166,8 @@ def segment_number(ink: Ink, classify: Classify, max_digits: int) -> Segmentatio
     groups = _merge_close(ink, classify, groups, marks)
     masks, cuts = [], []
     for group in groups:
-        pieces, group_cuts = _cut(ink, classify, np.isin(labels, group), marks.row_height)
+        mask = np.isin(labels, group)
+        pieces, group_cuts = _cut(ink, classify, likeness, mask, marks.row_height)
         masks += pieces
         cuts += group_cuts
     if len(masks) > max_digits:
@@ -277,15 +284,17 @@ def _span(boxes_nx4: np.ndarray) -> tuple[int, int]:
 
 
 def _cut(
-    ink: Ink, classify: Classify, mask: np.ndarray, row_height: float
+    ink: Ink, classify: Classify, likeness: Likeness | None, mask: np.ndarray, row_height: float
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The digits in ``mask``, left to right, and the cuts made (step 4): the sequence of
     cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
     programme over the paths in left-to-right order."""
     top, bottom, left, right = bounds(mask)
-    if right - left < SPLIT_WIDTH * row_height or _reads_too_well_to_cut(
-        ink, classify, mask, row_height
-    ):
+    if right - left < SPLIT_WIDTH * row_height:
+        return [mask], []
+    # No piece scores above 0 and every cut costs CUT_COST or more: a whole mark scoring at
+    # least -CUT_COST cannot be beaten, so its paths are not even drawn.
+    if _piece_scores(ink, classify, likeness, [mask], row_height)[0] >= -CUT_COST:
         return [mask], []
     box = mask[top:bottom, left:right]
     paths = cut_paths(box, row_height, max(1, int(np.ceil(MIN_PIECE * row_height))))
@@ -306,8 +315,7 @@ def _cut(
         whole[top:bottom, left:right] = piece
         edges.append((i, j))
         pieces.append(whole)
-    _, probs = _read(ink, classify, pieces)
-    piece_scores = _scores(pieces, probs, row_height)
+    piece_scores = _piece_scores(ink, classify, likeness, pieces, row_height)
     costs = [0.0] + [CUT_COST * strokes_severed(box, path) for path in paths] + [0.0]
     chosen = _best_sequence(edges, piece_scores, costs)
     by_edge = dict(zip(edges, pieces, strict=True))
@@ -315,13 +323,23 @@ def _cut(
     return [by_edge[edge] for edge in chosen], cuts
 
 
-def _reads_too_well_to_cut(
-    ink: Ink, classify: Classify, mask: np.ndarray, row_height: float
-) -> bool:
-    """Whether the whole mark scores at least -CUT_COST: no cut can then win, as each costs
-    CUT_COST or more and no piece scores above 0, so the search is skipped."""
-    _, probs = _read(ink, classify, [mask])
-    return bool(_scores([mask], probs, row_height)[0] >= -CUT_COST)
+def _piece_scores(
+    ink: Ink,
+    classify: Classify,
+    likeness: Likeness | None,
+    pieces: list[np.ndarray],
+    row_height: float,
+) -> np.ndarray:
+    """Log-score of each piece of a mark as one digit (``_scores``) plus, with a likeness,
+    the log-probability it gives that the piece looks like a digit at all: two touching
+    digits, or half of one, are often read as some digit confidently, but look like none."""
+    digits, probs = _read(ink, classify, pieces)
+    scores = _scores(pieces, probs, row_height)
+    present = [i for i, digit in enumerate(digits) if digit is not None]
+    if likeness is not None and present:
+        log_odds = likeness(np.stack([digits[i] for i in present]))
+        scores[present] -= np.logaddexp(0.0, -log_odds)  # log sigmoid
+    return scores
 
 
 def _best_sequence(

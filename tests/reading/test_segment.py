@@ -70,9 +70,15 @@ class Templates:
         self.labels = sorted(glyphs)
         self.templates = np.stack([normalise_digit(number([glyphs[k]])) for k in self.labels])
 
+    def distances(self, digits_kx28x28: np.ndarray) -> np.ndarray:
+        return ((digits_kx28x28[:, None] - self.templates[None]) ** 2).sum(axis=(2, 3))
+
+    def likeness(self, digits_kx28x28: np.ndarray) -> np.ndarray:
+        """Log-odds that each digit is one of the drawings: high near one, low far from all."""
+        return 4.0 - self.distances(digits_kx28x28).min(axis=1) / 10.0
+
     def __call__(self, digits_kx28x28: np.ndarray) -> np.ndarray:
-        distance = ((digits_kx28x28[:, None] - self.templates[None]) ** 2).sum(axis=(2, 3))
-        logits = -distance / 2.0
+        logits = -self.distances(digits_kx28x28) / 2.0
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
         out = np.full((len(digits_kx28x28), 10), 1e-6, dtype=np.float32)
@@ -84,8 +90,8 @@ DRAWN = Templates({label: drawn(label) for label in range(10)})
 WIDE = Templates({label: wide(label) for label in range(10)})
 
 
-def read(picture: Image.Image, classify=DRAWN, max_digits: int = 12) -> str:
-    number_read = normalise_number(picture, classify, max_digits=max_digits)
+def read(picture: Image.Image, classify=DRAWN, max_digits: int = 12, likeness=None) -> str:
+    number_read = normalise_number(picture, classify, max_digits=max_digits, likeness=likeness)
     return "".join(str(d) for d in number_read.probs_kx10.argmax(axis=1))
 
 
@@ -135,6 +141,13 @@ def test_a_curl_at_a_digits_foot_is_not_cut_off_as_a_digit():
     two, curl = curl_before(wide(2), row=0.8)
     classify = Templates({2: wide(2), 8: curl, 1: drawn(1)})  # the curl alone reads as an 8
     assert read(number([two]), classify) == "2"
+
+
+@pytest.mark.parametrize("digits", ["00", "65", "14", "88"])
+def test_touching_digits_read_as_one_are_cut_when_the_whole_looks_like_no_digit(digits):
+    picture = number([drawn(int(d)) for d in digits], spacing="touching")
+    assert len(read(picture)) == 1, "the pair no longer reads as one confident digit"
+    assert read(picture, likeness=DRAWN.likeness) == digits
 
 
 @pytest.mark.parametrize("kind", ["box", "ruled"])
