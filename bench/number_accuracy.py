@@ -52,8 +52,10 @@ def main() -> None:
     def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
         return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 784).T).T
 
-    def likeness(digits_kx28x28: np.ndarray) -> np.ndarray:
-        return network.likeness.of_pictures(network, digits_kx28x28.reshape(-1, 784).T)
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X_784xk = digits_kx28x28.reshape(-1, 784).T
+        probs, log_odds = network.likeness.probabilities_and_likeness(network, X_784xk)
+        return probs.T, log_odds
 
     seen_as_digits = None if network.likeness is None else likeness
 

@@ -85,8 +85,10 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
     def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
         return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
 
-    def likeness(digits_kx28x28: np.ndarray) -> np.ndarray:
-        return network.likeness.of_pictures(network, digits_kx28x28.reshape(-1, 28 * 28).T)
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X_784xk = digits_kx28x28.reshape(-1, 28 * 28).T
+        probs, log_odds = network.likeness.probabilities_and_likeness(network, X_784xk)
+        return probs.T, log_odds
 
     numbers, errors, rejections = [], [""] * len(files), []
     for i, (path, rel_path) in enumerate(files):

@@ -52,9 +52,13 @@ class DigitLikeness:
         """(m,) float32 log-odds of "a digit" from last-hidden-layer activations (units, m)."""
         return self.weights @ hidden_hxm + np.float32(self.bias)
 
-    def of_pictures(self, network: Network, X_784xm: np.ndarray) -> np.ndarray:
-        """(m,) float32 log-odds of "a digit" for pictures (784, m) read by ``network``."""
-        return self.likeness(hidden_and_logits(network, X_784xm)[0])
+    def probabilities_and_likeness(
+        self, network: Network, X_784xm: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities (10, m), as :meth:`Network.predict_proba` gives them, and
+        (m,) the likeness of pictures (784, m); one forward pass for both."""
+        hidden, logits = hidden_and_logits(network, X_784xm)
+        return softmax_columns(scaled_logits(logits, network.temperature)), self.likeness(hidden)
 
     def scores(self, hidden_hxm: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
         """(m,) float32: the likeness plus the log-odds of the top calibrated probability."""
@@ -63,9 +67,8 @@ class DigitLikeness:
     def unlike(self, network: Network, X_784xm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (10, m), as :meth:`Network.predict_proba` gives them, and
         (m,) bool: which pictures score below ``min_score``; one forward pass for both."""
-        hidden, logits = hidden_and_logits(network, X_784xm)
-        probs = softmax_columns(scaled_logits(logits, network.temperature))
-        return probs, self.scores(hidden, probs) < self.min_score
+        probs, likeness = self.probabilities_and_likeness(network, X_784xm)
+        return probs, likeness + confidence_log_odds(probs) < self.min_score
 
 
 def confidence_log_odds(probs_10xm: np.ndarray) -> np.ndarray:

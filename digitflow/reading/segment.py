@@ -33,9 +33,10 @@ from digitflow.reading.recipe import Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]
 """(k, 28, 28) float32 digits -> (k, 10) float32 probabilities."""
-Likeness = Callable[[np.ndarray], np.ndarray]
-"""(k, 28, 28) float32 digits -> (k,) float32 log-odds that each looks like a digit the
-network learned (``network.digit_likeness``)."""
+Likeness = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""(k, 28, 28) float32 digits -> the (k, 10) float32 probabilities ``Classify`` gives and
+(k,) float32 log-odds that each looks like a digit the network learned
+(``network.digit_likeness``), from one pass of the network."""
 
 SIDE_BY_SIDE_GAP = 0.1
 """Digit mode: digit-like marks this share of the row's height apart are separate digits
@@ -333,13 +334,16 @@ def _piece_scores(
     """Log-score of each piece of a mark as one digit (``_scores``) plus, with a likeness,
     the log-probability it gives that the piece looks like a digit at all: two touching
     digits, or half of one, are often read as some digit confidently, but look like none."""
-    digits, probs = _read(ink, classify, pieces)
-    scores = _scores(pieces, probs, row_height)
+    if likeness is None:
+        _, probs = _read(ink, classify, pieces)
+        return _scores(pieces, probs, row_height)
+    digits = _digits(ink, pieces)
     present = [i for i, digit in enumerate(digits) if digit is not None]
-    if likeness is not None and present:
-        log_odds = likeness(np.stack([digits[i] for i in present]))
-        scores[present] -= np.logaddexp(0.0, -log_odds)  # log sigmoid
-    return scores
+    probs = np.zeros((len(pieces), 10), dtype=np.float32)
+    log_odds = np.zeros(len(pieces), dtype=np.float32)
+    if present:
+        probs[present], log_odds[present] = likeness(np.stack([digits[i] for i in present]))
+    return _scores(pieces, probs, row_height) - np.logaddexp(0.0, -log_odds)  # log sigmoid
 
 
 def _best_sequence(
@@ -408,12 +412,17 @@ def _read(
 ) -> tuple[list[np.ndarray | None], np.ndarray]:
     """Each mask's digit (None when nothing is left of it) and the network's probabilities
     for it, (k, 10) (zeros for the None ones). Other ink is kept out of each digit."""
-    digits = [
-        digit_from_group(ink.picture, mask, ink.mask & ~mask) if mask.any() else None
-        for mask in masks
-    ]
+    digits = _digits(ink, masks)
     probs = np.zeros((len(masks), 10), dtype=np.float32)
     present = [i for i, digit in enumerate(digits) if digit is not None]
     if present:
         probs[present] = classify(np.stack([digits[i] for i in present]))
     return digits, probs
+
+
+def _digits(ink: Ink, masks: list[np.ndarray]) -> list[np.ndarray | None]:
+    """Each mask's (28, 28) digit, None when nothing is left of it; other ink kept out."""
+    return [
+        digit_from_group(ink.picture, mask, ink.mask & ~mask) if mask.any() else None
+        for mask in masks
+    ]

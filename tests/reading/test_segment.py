@@ -73,9 +73,11 @@ class Templates:
     def distances(self, digits_kx28x28: np.ndarray) -> np.ndarray:
         return ((digits_kx28x28[:, None] - self.templates[None]) ** 2).sum(axis=(2, 3))
 
-    def likeness(self, digits_kx28x28: np.ndarray) -> np.ndarray:
-        """Log-odds that each digit is one of the drawings: high near one, low far from all."""
-        return 4.0 - self.distances(digits_kx28x28).min(axis=1) / 10.0
+    def likeness(self, digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities, and log-odds that each digit is one of the drawings: high near
+        one, low far from all."""
+        log_odds = 4.0 - self.distances(digits_kx28x28).min(axis=1) / 10.0
+        return self(digits_kx28x28), log_odds
 
     def __call__(self, digits_kx28x28: np.ndarray) -> np.ndarray:
         logits = -self.distances(digits_kx28x28) / 2.0
