@@ -124,12 +124,15 @@ def _near(shape: tuple[int, int], lines: list[Line], horizontal: bool) -> np.nda
 
 
 def _ends_on(line: Line, area: np.ndarray) -> tuple[bool, bool]:
-    """Whether the first and the last px of ``line`` lie in ``area`` (h, w)."""
+    """Whether the first and the last px of ``line`` lie in ``area`` (h, w), anywhere across
+    its band: a thick line's end is as wide as the line, and the line across it may meet only
+    the near side of it."""
     target = area if line.horizontal else area.T
-    middle = sum(line.offset) / 2
+    band = np.arange(int(np.floor(line.offset[0])), int(np.ceil(line.offset[1])))
+    ends = (line.span[0], line.span[1] - 1)
     return tuple(
-        bool(target[min(max(int(middle + line.slope * x), 0), target.shape[0] - 1), x])
-        for x in (line.span[0], line.span[1] - 1)
+        bool(target[np.clip((band + line.slope * x).astype(int), 0, len(target) - 1), x].any())
+        for x in ends
     )
 
 

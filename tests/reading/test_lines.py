@@ -43,8 +43,20 @@ def boxed(label: int, margin: int, width: int = 2, level: float = 0.3) -> tuple:
 
 @pytest.mark.parametrize(
     ("margin", "width", "level"),
-    [(15, 2, 0.3), (15, 1, 0.6), (6, 3, 0.1), pytest.param(2, 2, 0.3, marks=NOT_YET)],
-    ids=["generous", "thin light", "thick dark", "nearly touching"],
+    [
+        (15, 2, 0.3),
+        (15, 1, 0.6),
+        (6, 3, 0.1),
+        (6, 6, 0.1),
+        pytest.param(2, 2, 0.3, marks=NOT_YET),
+    ],
+    ids=[
+        "generous",
+        "thin light",
+        "thick dark",
+        "very thick dark",
+        "nearly touching",
+    ],
 )
 @pytest.mark.parametrize("label", [0, 3, 8])
 def test_a_box_around_a_digit_gives_nearly_the_digit_alone(label, margin, width, level):

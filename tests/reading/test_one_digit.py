@@ -60,7 +60,7 @@ def bold_seven(stem_end: float) -> Image.Image:
 def one_in_a_box_it_touches() -> Image.Image:
     """A form box the line search keeps: the 1 in it touches its top and bottom."""
     image, draw = sheet(120)
-    draw.rectangle([42, 18, 78, 102], outline=60, width=5)
+    draw.rectangle([42, 18, 78, 102], outline=60, width=7)
     draw.line([(58, 22), (62, 98)], fill=30, width=8)
     return image
 
