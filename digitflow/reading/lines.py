@@ -13,13 +13,16 @@ picture without lines are a thick stroke's: a band too thick for any line is giv
 its pixels are looked at, and one whose ink spans too few columns before its run is measured
 (a picture whose ink covers too few columns is not projected at all). A stroke that crosses
 a line (ink just beyond both sides of the band that is not itself a line) keeps its pixels
-in the band, so the gap the line leaves in the stroke is filled.
+in the band, so the gap the line leaves in the stroke is filled; so does ink over a line
+printed lighter than it, wherever it lies on the line.
 """
 
 import statistics
 from dataclasses import dataclass
 
 import numpy as np
+
+from digitflow.reading.paper import median
 
 LINE_FRACTION = 0.25
 """Pixels above this share of the ink's level may belong to a printed line (they are often
@@ -53,6 +56,11 @@ GROW_SHARE = 0.4
 """A bin next to a line's band joins it while it holds this share of the fullest bin."""
 MAX_LINES = 48
 """No more lines than this are taken out of one picture (squared paper has a few dozen) ..."""
+LIGHTER_LINE = 0.7
+"""A line whose core's signal is below this share of the ink's level is printed lighter than
+the ink: a stroke over it stands out from it ..."""
+OVER_LINE = 0.6
+"""... where its signal is this share of the way from the line's core up to the ink's level."""
 MAX_MISSES = 16
 """... and the search stops after this many full bins that are not lines (the thick strokes of
 a bold digit fill many bins)."""
@@ -320,5 +328,35 @@ def without_lines(
     if not lines:
         return signal, np.zeros(signal.shape, dtype=bool), []
     printed = line_pixels(signal.shape, lines, grow_px=1.0)  # and the line's blurred rim
-    printed &= ~crossings(ink, lines, printed)
+    printed &= ~crossings(ink, lines, printed) & ~ink_over_lines(signal, level, lines)
     return np.where(printed, 0.0, signal).astype(np.float32), printed, lines
+
+
+def ink_over_lines(signal: np.ndarray, level: float, lines: list[Line]) -> np.ndarray:
+    """Mask (h, w) of the pixels of the lines' bands where ink lies over a line printed
+    lighter than it (grey or blue squares, ruled lines): their signal is OVER_LINE of the way
+    from the line's core up to the ink's ``level``, so a stroke is kept whichever way it
+    crosses the line or runs along it."""
+    over = np.zeros(signal.shape, dtype=bool)
+    for line in lines:
+        core = _core_level(signal, line)
+        if core < LIGHTER_LINE * level:
+            band = line_pixels(signal.shape, [line], grow_px=1.0)
+            over |= band & (signal > core + OVER_LINE * (level - core))
+    return over
+
+
+def _core_level(signal: np.ndarray, line: Line) -> float:
+    """The signal of ``line``'s core: the strongest pixel across its band (grown by a px: the
+    band may sit a px off) at each px along it, and the median of those, which strokes
+    crossing the line at a few places do not move."""
+    target = signal if line.horizontal else signal.T
+    along = np.arange(*line.span)
+    low = np.floor(line.offset[0] + line.slope * along).astype(int) - 1
+    high = np.ceil(line.offset[1] + line.slope * along).astype(int) + 1
+    strongest = np.full(along.size, -np.inf, dtype=np.float32)
+    for step in range(int((high - low).max())):
+        across = low + step
+        inside = (across < high) & (across >= 0) & (across < target.shape[0])
+        strongest[inside] = np.maximum(strongest[inside], target[across[inside], along[inside]])
+    return median(strongest)

@@ -114,6 +114,18 @@ def test_squared_paper_is_taken_out():
     assert_same_digit(normalise_digit(as_image(squared)), normalise_digit(as_image(plain)))
 
 
+@pytest.mark.parametrize("label", [0, 2, 5, 7])
+def test_strokes_over_a_lighter_grid_keep_their_pixels(label):
+    """Grid lines 3 px wide, as thick as the pen: where a stroke runs along or across one,
+    the ink over the lighter line is kept, not cut out with the line."""
+    plain = picture(digit_ink(label), CANVAS, AT)
+    squared = plain.copy()
+    for across in range(3):
+        squared[5 + across :: 18, :] = np.minimum(squared[5 + across :: 18, :], 0.6)
+        squared[:, 5 + across :: 18] = np.minimum(squared[:, 5 + across :: 18], 0.6)
+    assert_same_digit(normalise_digit(as_image(squared)), normalise_digit(as_image(plain)))
+
+
 def test_a_red_margin_line_is_taken_out():
     ink = digit_ink(3)
     _, _, left, _ = ink_extent(ink)
