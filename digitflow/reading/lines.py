@@ -11,7 +11,9 @@ over at least ``MIN_LENGTH`` of the picture and is ``MIN_ASPECT`` times longer t
 its pixels leave the projection and the next fullest bin is tried. Most bins tried in a
 picture without lines are a thick stroke's: a band too thick for any line is given up before
 its pixels are looked at, and one whose ink spans too few columns before its run is measured
-(a picture whose ink covers too few columns is not projected at all). A stroke that crosses
+(a picture whose ink covers too few columns is not projected at all). The shorter lines whose
+ends meet lines across them (a box's short sides) are looked for only along the tilts square
+to the longest line. A stroke that crosses
 a line (ink just beyond both sides of the band that is not itself a line) keeps its pixels
 in the band, so the gap the line leaves in the stroke is filled; so does ink over a line
 printed lighter than it, wherever it lies on the line.
@@ -45,6 +47,10 @@ px thicker, for thin ones)."""
 EDGE_TO_EDGE = 0.9
 """A line alone (ruled, squared, a margin) runs across this share of the picture; a line that
 does not has an end on another line across it (a box's corner)."""
+PARALLEL_DEG = 6.0
+"""The shorter lines (a box's sides between its long ones) run parallel or at right angles to
+the picture's longest line, give or take this much (a phone photo's perspective): a digit's
+slanted stroke reaching across a box is not one of its sides."""
 ANCHOR_PX = 3
 """A line's end meets a line across it when one of that line's pixels is this close."""
 MIN_ASPECT = 12.0
@@ -95,10 +101,18 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     lines = _lines_along(mask, True) + _lines_along(mask.T, False)
     if not lines:
         return lines
+    square = max(lines, key=lambda line: line.length_px)
     rest = mask & ~line_pixels(mask.shape, lines, grow_px=1.0)
-    lines += _lines_along(rest, True, anchors=_near(mask.shape, lines, horizontal=False))
-    lines += _lines_along(rest.T, False, anchors=_near(mask.shape, lines, horizontal=True))
+    for horizontal, area in ((True, rest), (False, rest.T)):
+        anchors = _near(mask.shape, lines, horizontal=not horizontal)
+        lines += _lines_along(area, horizontal, anchors=anchors, square=square)
     return _structure(lines, mask.shape)
+
+
+def _square_slope(other: Line, horizontal: bool) -> float:
+    """The slope of a line running ``horizontal`` parallel or at right angles to ``other`` (a
+    vertical line's slope is dx/dy: at right angles to a horizontal one of slope s, it is -s)."""
+    return other.slope if other.horizontal == horizontal else -other.slope
 
 
 def _structure(lines: list[Line], shape: tuple[int, int]) -> list[Line]:
@@ -192,11 +206,14 @@ SLOPES = np.tan(np.radians(_TILTS[np.argsort(np.abs(_TILTS), kind="stable")]))
 
 
 def _lines_along(
-    mask: np.ndarray, horizontal: bool, anchors: np.ndarray | None = None
+    mask: np.ndarray,
+    horizontal: bool,
+    anchors: np.ndarray | None = None,
+    square: Line | None = None,
 ) -> list[Line]:
     """Lines of ``mask`` (h, w) running along its rows, within MAX_TILT_DEG: long ones, or
     shorter ones with both ends on ``anchors`` when given (a mask of the picture, which is
-    ``mask.T`` for vertical lines)."""
+    ``mask.T`` for vertical lines), only along tilts square to ``square`` if given."""
     height, width = mask.shape
     if anchors is not None and not anchors.any():
         return []
@@ -219,7 +236,10 @@ def _lines_along(
     counts = _counts(flat_bin, bins)
     pairs = counts[:, :-1] + counts[:, 1:]  # a line may drift between two bins
     tried = np.zeros(pairs.shape, dtype=bool)
-    untried = pairs.copy()
+    if square is not None:  # look only along the tilts parallel or at right angles to it
+        off_deg = np.degrees(np.arctan(SLOPES) - np.arctan(_square_slope(square, horizontal)))
+        tried[np.abs(off_deg) > PARALLEL_DEG] = True
+    untried = np.where(tried, 0, pairs)
     # The angles tried: their counts as a plain list (the band grows one bin at a time) and
     # their floor. Most angles are never tried.
     seen: dict[int, tuple[list[int], float]] = {}
