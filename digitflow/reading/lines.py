@@ -51,6 +51,9 @@ PARALLEL_DEG = 6.0
 """The shorter lines (a box's sides between its long ones) run parallel or at right angles to
 the picture's longest line, give or take this much (a phone photo's perspective): a digit's
 slanted stroke reaching across a box is not one of its sides."""
+BESIDE_PX = 4
+"""A line at most this far beside a longer parallel one, paper between them, is a stroke
+drawn along it."""
 ANCHOR_PX = 3
 """A line's end meets a line across it when one of that line's pixels is this close."""
 MIN_ASPECT = 12.0
@@ -122,7 +125,9 @@ def _structure(lines: list[Line], shape: tuple[int, int]) -> list[Line]:
     stroke of a digit (the stem of a 6 in a fine pen) ends in ink or paper."""
     usual = float(statistics.median([line.thickness_px for line in lines]))
     widest = usual + max(1.0, (SAME_WIDTH - 1) * usual)
-    kept = [line for line in lines if line.thickness_px <= widest]
+    kept = [
+        line for line in lines if line.thickness_px <= widest and not _along_a_longer(line, lines)
+    ]
     while True:
         held = [
             line
@@ -133,6 +138,32 @@ def _structure(lines: list[Line], shape: tuple[int, int]) -> list[Line]:
         if len(held) == len(kept):
             return kept
         kept = held
+
+
+def _along_a_longer(line: Line, lines: list[Line]) -> bool:
+    """Does ``line`` run beside a parallel one that is longer (or as long and thinner), paper
+    between them but at most BESIDE_PX away? Printed lines are further apart: it is a digit's
+    straight stroke drawn along a box's side (the foot of a 2 on the box's bottom)."""
+    middle = sum(line.span) / 2
+    low, high = (edge + line.slope * middle for edge in line.offset)
+    for other in lines:
+        if other.horizontal != line.horizontal or _shorter_or_thicker(other, line):
+            continue
+        if abs(np.degrees(np.arctan(other.slope) - np.arctan(line.slope))) > 2 * TILT_STEP_DEG:
+            continue
+        other_low, other_high = (edge + other.slope * middle for edge in other.offset)
+        gap = max(other_low - high, low - other_high)
+        if 1 <= gap <= BESIDE_PX:
+            return True
+    return False
+
+
+def _shorter_or_thicker(line: Line, other: Line) -> bool:
+    """Is ``line`` shorter than ``other``, or as long and at least as thick? (A pen's stroke
+    along a box's side is thicker than the printed line.)"""
+    if line.length_px != other.length_px:
+        return line.length_px < other.length_px
+    return line.thickness_px >= other.thickness_px
 
 
 def _spans(line: Line, shape: tuple[int, int]) -> bool:

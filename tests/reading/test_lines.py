@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 from pictures import PAPER, as_image, assert_same_digit, digit_ink, picture
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digitflow.reading.images import normalise_digit
 from digitflow.reading.recipe import read_picture
@@ -89,6 +89,26 @@ def test_a_slanted_stroke_reaching_across_a_narrow_box_is_not_taken_for_its_side
     plain = picture(ink, CANVAS, AT)
     in_box = with_box(plain, (top - 10, bottom + 10, left - 3, right + 3), width=2, level=0.2)
     assert_same_digit(normalise_digit(as_image(in_box)), normalise_digit(as_image(plain)))
+
+
+def two_with_a_straight_foot(box_gap_px: int | None) -> Image.Image:
+    """A 2 whose foot runs straight across; with a box 4 px thick around it, ``box_gap_px``
+    of paper below the foot (None: no box)."""
+    image = Image.new("L", (160, 160), 230)
+    draw = ImageDraw.Draw(image)
+    draw.arc([45, 25, 105, 80], 180, 30, fill=30, width=7)
+    draw.line([(100, 65), (38, 112)], fill=30, width=7)
+    draw.line([(38, 112), (116, 112)], fill=30, width=7)
+    if box_gap_px is not None:
+        draw.rectangle([30, 12, 124, 119 + box_gap_px], outline=60, width=4)
+    return image
+
+
+def test_a_straight_stroke_drawn_along_a_box_side_is_kept():
+    """The foot as long as the box's bottom, just above it and thicker: the digit's stroke
+    along a printed line, not a second printed line."""
+    in_box = normalise_digit(two_with_a_straight_foot(box_gap_px=3))
+    assert_same_digit(in_box, normalise_digit(two_with_a_straight_foot(None)))
 
 
 def test_comb_boxes_sharing_their_sides_are_taken_out():
