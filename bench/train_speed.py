@@ -15,9 +15,7 @@ because a busy machine slows two-thread BLAS far more than its share of CPU.
 ``--phases`` instead times each phase of digitflow's training step at the given config with
 its default augmentation (gather, augment, forward, loss, backward, update) over a number of
 steps, and the step's matrix products alone on the same buffers: what is BLAS and what is the
-rest; then the update with the next batch gathered and augmented beside it, as the trainer
-runs them, against the same three one after another. It prints the median and the best of
-each: the best is what an idle machine gives.
+rest. It prints the median and the best of each phase: the best is what an idle machine gives.
 
 ``--augmentation`` instead alternates digitflow's epochs without and with its default
 augmentation (shifts and turns) and prints what augmentation adds to an epoch, best to best.
@@ -110,16 +108,14 @@ def phase_times(
 ) -> dict[str, list[float]]:
     """Seconds of each phase of each of ``steps`` training steps, driven like the trainer's
     epoch loop through its own :class:`Stepper`, plus ``products``: the step's matrix
-    products alone on the same buffers, ``beside``: another update with the next batch
-    prepared beside it, and ``in turn``: the same one after another (values are scratch)."""
+    products alone on the same buffers."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
     stepper = Stepper(network, config, len(y), Lanes(threads))
     workspace, batch_size = stepper.workspace, stepper.batch_size
     X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
     order = rng.permutation(len(y))
-    timed = (*PHASES, "products", "beside", "in turn")
-    times: dict[str, list[float]] = {name: [] for name in timed}
+    times: dict[str, list[float]] = {name: [] for name in (*PHASES, "products")}
     for step in range(steps):
         start = step * batch_size % (len(y) - batch_size + 1)
         rows = order[start : start + batch_size]
@@ -140,14 +136,6 @@ def phase_times(
         for name, begin, end in zip(PHASES, clock, clock[1:], strict=False):
             times[name].append(end - begin)
         times["products"].append(time_products(network, workspace, X_batch, logits))
-        prepare_next = functools.partial(stepper.prepare, X_rows, y, rows, rng)
-        started = time.perf_counter()
-        if step % 2:  # each right after the products, as in training, every other step
-            stepper.update_beside(config.lr, prepare_next)
-        else:
-            stepper.optimizer.step(stepper.gradients, config.lr)
-            prepare_next()
-        times["beside" if step % 2 else "in turn"].append(time.perf_counter() - started)
     return times
 
 
@@ -184,11 +172,6 @@ def print_phases(times: dict[str, list[float]]) -> None:
         f"  {'products':9s} {median['products']:7.3f} {best['products']:7.3f}  matrix products "
         f"alone: {best['products'] / step_best:.0%} of the best step"
     )
-    print(
-        f"  {'beside':9s} {median['beside']:7.3f} {best['beside']:7.3f}  update with the next "
-        "batch gathered and augmented beside it, as trained"
-    )
-    print(f"  {'in turn':9s} {median['in turn']:7.3f} {best['in turn']:7.3f}  the same in turn")
     augment = best["augment"]
     print(f"augmentation adds {augment / (step_best - augment):.0%} to a step (best to best)")
 

@@ -5,17 +5,11 @@ optimiser's passes, the augmentation's resampling, the batch gather) is numpy uf
 run on one core. They release the GIL, so a second thread working on the other part of the
 same arrays runs at the same time. Elementwise results do not depend on where an array is
 cut, so any number of lanes gives bit-identical results.
-
-:meth:`Lanes.beside` puts a whole independent task on the pool thread instead, beside the
-caller's own work: two phases that share no array then run one on each core at once.
 """
 
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
-T = TypeVar("T")
 
 MAX_LANES = 2
 """More lanes than this gain nothing on the 2-core machines digitflow trains on, and each
@@ -56,27 +50,6 @@ class Lanes:
             for helper in helpers:
                 if not helper.cancel():  # it started: wait for the lane it took
                     helper.result()  # re-raises that lane's exception here
-
-    def beside(self, task: Callable[[], T], work: Callable[[], None]) -> T:
-        """Run ``work()`` on the caller's thread and ``task()`` on the pool thread at the same
-        time; return the task's result once both are done.
-
-        A task the pool thread has not begun by the end of the work (on a busy machine) is
-        done by the caller instead, as :meth:`run` does with lanes. While the task runs, the
-        pool thread takes no lanes of a :meth:`run` inside ``work``: its caller does them,
-        unless the task ends first and the thread comes to help.
-        """
-        if self._pool is None:
-            work()
-            return task()
-        upcoming = self._pool.submit(task)
-        try:
-            work()
-        except BaseException:
-            if not upcoming.cancel():  # begun: no thread may still run it once we return
-                upcoming.exception()
-            raise
-        return task() if upcoming.cancel() else upcoming.result()
 
     def part(self, n: int, lane: int) -> slice:
         """Lane ``lane``'s share of ``n`` items: contiguous, in lane order, sizes differing by

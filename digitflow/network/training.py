@@ -9,9 +9,8 @@ params on the same machine and thread count gives bit-identical weights.
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -245,8 +244,8 @@ def train(
 class Stepper:
     """One epoch of batches: gather, augment, forward, check, backward, update.
 
-    BLAS runs the matrix products on every core; the update runs in :class:`Lanes` while
-    the next batch is gathered and augmented beside it, so those phases use every core too.
+    BLAS runs the matrix products on every core; the elementwise phases (gather, augment,
+    update) run in :class:`Lanes`, so they use every core too.
     """
 
     def __init__(self, network: Network, config: TrainConfig, m: int, lanes: Lanes | None = None):
@@ -290,46 +289,28 @@ class Stepper:
     ) -> tuple[float, float]:
         """Train one epoch; return its mean batch loss and accuracy as seen while training."""
         m = len(y)
-        if self.full_batch:  # the seeds' method: every image, unchanged, every step
-            loss_sum, correct = self.batch(epoch, X_rows.T, y)
-            self.optimizer.step(self.gradients, self.schedule.lr_at(epoch - 1))
-            return loss_sum / m, correct / m
-        order = rng.permutation(m)
-        batches = [order[start : start + self.batch_size] for start in range(0, m, self.batch_size)]
         loss_sum, correct = 0.0, 0
-        images, labels = self.prepare(X_rows, y, batches[0], rng)
-        for i in range(len(batches)):
-            batch_loss, batch_correct = self.batch(epoch, images.T, labels)
+        for start, X_batch, y_batch in self.batches(X_rows, y, rng):
+            batch_loss, batch_correct = self.batch(epoch, X_batch.T, y_batch)
+            self.optimizer.step(self.gradients, self.schedule.lr_at(epoch - 1 + start / m))
             loss_sum += batch_loss
             correct += batch_correct
-            lr = self.schedule.lr_at(epoch - 1 + i * self.batch_size / m)
-            if i + 1 == len(batches):
-                self.optimizer.step(self.gradients, lr)
-            else:
-                prepare_next = partial(self.prepare, X_rows, y, batches[i + 1], rng)
-                images, labels = self.update_beside(lr, prepare_next)
         return loss_sum / m, correct / m
 
-    def update_beside(
-        self, lr: float, prepare_next: Callable[[], tuple[np.ndarray, np.ndarray]]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The optimiser's step at ``lr`` while ``prepare_next()`` runs on the other core;
-        returns the batch it prepared.
-
-        The update reads no image and the next batch no weight, so the next batch is gathered
-        and augmented meanwhile, into the buffer this batch is done with; its random draws
-        still come after this batch's, so the weights are those of one phase after another.
-        """
-        return self.lanes.beside(prepare_next, partial(self.optimizer.step, self.gradients, lr))
-
-    def prepare(
-        self, X_rows: np.ndarray, y: np.ndarray, rows: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The images (len(rows), 784) and labels of one batch, augmented."""
-        X_batch = self.gather(X_rows, rows)
-        if self.augmenter.active:
-            self.augmenter(X_batch, rng)
-        return X_batch, y[rows]
+    def batches(
+        self, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(first position, images (b, 784), labels) of each batch of the epoch."""
+        if self.full_batch:
+            yield 0, X_rows, y  # the seeds' method: every image, unchanged, every step
+            return
+        order = rng.permutation(len(y))
+        for start in range(0, len(y), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            X_batch = self.gather(X_rows, rows)
+            if self.augmenter.active:
+                self.augmenter(X_batch, rng)
+            yield start, X_batch, y[rows]
 
     def gather(self, X_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The images ``X_rows[rows]`` copied into the batch buffer, (len(rows), 784)."""

@@ -1,5 +1,4 @@
-"""Lanes: every lane runs, the parts tile the items in order, a lane's error reaches the caller,
-a started task runs beside the caller."""
+"""Lanes: every lane runs, the parts tile the items in order, a lane's error reaches the caller."""
 
 import threading
 
@@ -65,51 +64,3 @@ def test_a_failing_lane_still_waits_for_a_lane_at_work():
     with pytest.raises(ValueError, match="lane 0 failed"):
         Lanes(2).run(work)
     assert running == {0}
-
-
-def test_a_task_runs_beside_the_callers_work():
-    both_started = threading.Barrier(2, timeout=10)
-
-    def task() -> threading.Thread:
-        both_started.wait()  # fails unless the work runs at the same time
-        return threading.current_thread()
-
-    assert Lanes(2).beside(task, both_started.wait) is not threading.current_thread()
-
-
-def test_a_task_the_pool_thread_has_not_begun_is_done_by_the_caller():
-    lanes = Lanes(2)
-    pool_thread_held, release = threading.Event(), threading.Event()
-    inner_task_ran_on: list[threading.Thread] = []
-
-    def hold_the_pool_thread() -> None:
-        pool_thread_held.set()
-        release.wait(timeout=10)
-
-    def work() -> None:
-        pool_thread_held.wait(timeout=10)
-        inner_task_ran_on.append(lanes.beside(threading.current_thread, lambda: None))
-        release.set()
-
-    lanes.beside(hold_the_pool_thread, work)
-    assert inner_task_ran_on == [threading.current_thread()]
-
-
-def test_an_error_in_the_work_still_waits_for_the_task_at_work():
-    running: set[str] = set()
-    task_started, work_failing = threading.Event(), threading.Event()
-
-    def task() -> None:
-        running.add("task")
-        task_started.set()
-        work_failing.wait(timeout=10)  # still at work when the work raises
-        running.discard("task")
-
-    def work() -> None:
-        task_started.wait(timeout=10)
-        work_failing.set()
-        raise ValueError("work failed")
-
-    with pytest.raises(ValueError, match="work failed"):
-        Lanes(2).beside(task, work)
-    assert running == set()
