@@ -85,6 +85,8 @@ def main() -> None:
         "paper, phone photos: bench/photo_accuracy.py's DOCUMENT_STYLES).",
     )
     args = parser.parse_args()
+    if not FONTS:
+        parser.error("the letters need the Liberation fonts: apt-get install fonts-liberation")
     rng = np.random.default_rng(args.seed)
     network, meta = load_network(args.weights)
     threshold = stored_min_confidence(args.weights, meta)
