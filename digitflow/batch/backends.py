@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from digitflow.batch.chunk_reading import (
     ChunkFiles,
@@ -127,6 +128,9 @@ class LocalPool(Backend):
         self.max_in_flight = 2 * workers
         self._pool = process_pool(workers) if workers > 1 else None
         self._pool_of: dict[Future, ProcessPoolExecutor] = {}
+        # One BLAS thread predicts: the workers keep the cores busy decoding, where more would
+        # spin waiting for a core (OpenBLAS's do), and the sums then do not depend on --jobs.
+        self._one_blas_thread = threadpool_limits(1, "blas")
 
     def submit(self, files: ChunkFiles) -> Future:
         if self._pool is None:
@@ -170,6 +174,7 @@ class LocalPool(Backend):
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+        self._one_blas_thread.restore_original_limits()
 
     def __exit__(self, exc_type, *exc_info) -> None:
         # Interrupted (Ctrl-C, SIGTERM, an error): kill the workers rather than wait for
@@ -185,9 +190,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     # chunk-reading module lets every worker start with numpy and Pillow already imported.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([decode_files.__module__])
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_the_run
-    )
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker)
 
 
 def stop_now(pool: ProcessPoolExecutor) -> None:
@@ -201,11 +204,18 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
         process.join()
 
 
+def _start_worker() -> None:
+    """Worker initializer: one BLAS thread per worker (the workers share the cores, and a
+    number's pieces then read as they do with --jobs 1), and :func:`_die_with_the_run`."""
+    threadpool_limits(1, "blas")
+    _die_with_the_run()
+
+
 def _die_with_the_run() -> None:
-    """Worker initializer. Ctrl-C reaches the whole process group, but stopping is the run's
-    job: a worker ignores SIGINT, is killed by the run, or exits by itself as soon as the
-    run's process is gone (``kill -9``: its sentinel pipe closes), mid-chunk or idle. The
-    forkserver and resource tracker exit once the workers have (they hold their pipes)."""
+    """Ctrl-C reaches the whole process group, but stopping is the run's job: a worker ignores
+    SIGINT, is killed by the run, or exits by itself as soon as the run's process is gone
+    (``kill -9``: its sentinel pipe closes), mid-chunk or idle. The forkserver and resource
+    tracker exit once the workers have (they hold their pipes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     run = multiprocessing.parent_process()
     if run is not None:

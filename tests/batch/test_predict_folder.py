@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from helpers import digit_image, make_folder, save_digit, save_model
 from PIL import Image, ImageDraw
+from threadpoolctl import threadpool_info
 
 from digitflow.batch import backends, folder_walk, predict
 from digitflow.batch.chunk_reading import UNLIKE_A_DIGIT
@@ -415,6 +416,13 @@ def test_worker_processes_write_the_same_rows_as_one_process(tmp_path, model):
     run(folder, model, tmp_path, jobs=2, out=pooled)
     run(folder, model, tmp_path, jobs=1, out=single)
     assert pooled.read_bytes() == single.read_bytes()
+
+
+def test_a_run_gives_the_calling_process_its_blas_threads_back(tmp_path, model):
+    folder = make_folder(tmp_path / "in", ["a.png"])
+    before = [(pool["prefix"], pool["num_threads"]) for pool in threadpool_info()]
+    run(folder, model, tmp_path, jobs=2)
+    assert [(pool["prefix"], pool["num_threads"]) for pool in threadpool_info()] == before
 
 
 def test_debug_dir_shows_what_the_network_saw(tmp_path, model):
