@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitflow.batch.chunk_reading import number_readers
 from digitflow.network.model_io import load_network
 from digitflow.reading.images import EmptyImage, normalise_digit, normalise_number
 from digitflow.reading.segment import Rejected
@@ -49,16 +50,7 @@ def main() -> None:
     X_test, y_test = np.load(args.data_dir / "X_test.npy"), np.load(args.data_dir / "y_test.npy")
     network, _ = load_network(args.weights)
 
-    def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
-        return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 784).T).T
-
-    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        X_784xk = digits_kx28x28.reshape(-1, 784).T
-        probs, log_odds = network.likeness.probabilities_and_likeness(network, X_784xk)
-        return probs.T, log_odds
-
-    seen_as_digits = None if network.likeness is None else likeness
-
+    classify, likeness = number_readers(network)
     print(f"model: {args.weights}; {args.count} numbers per length and spacing")
     exact, per_digit, reading_s, reading_cpu_s, pictures = {}, {}, 0.0, 0.0, 0
     single = {"number": 0, "digit": 0, "n": 0}
@@ -72,7 +64,7 @@ def main() -> None:
                 aspect = ink.shape[1] / ink.shape[0] * rng.uniform(1.1, 1.6)
                 photo = make_photo(ink, rng, aspect=aspect, **STYLES[k % len(STYLES)])
                 start, start_cpu = time.perf_counter(), time.process_time()
-                got = _read_number(photo, classify, seen_as_digits)
+                got = _read_number(photo, classify, likeness)
                 reading_s += time.perf_counter() - start
                 reading_cpu_s += time.process_time() - start_cpu
                 pictures += 1

@@ -20,7 +20,7 @@ from digitflow.reading import images, one_digit
 from digitflow.reading.debug import debug_picture
 from digitflow.reading.images import Polarity
 from digitflow.reading.number_picture import number_picture
-from digitflow.reading.segment import Rejected
+from digitflow.reading.segment import Classify, Likeness, Rejected
 
 UNLIKE_A_DIGIT = "looks like none of the digits the network learned (a letter, a drawing?)"
 """The reason of a row whose picture the network's digit-likeness score turns away."""
@@ -82,14 +82,7 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
     """Read files as numbers: the network reads as the picture is split (segmentation
     chooses its cuts by what the network reads best), so both happen here."""
 
-    def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
-        return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
-
-    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        X_784xk = digits_kx28x28.reshape(-1, 28 * 28).T
-        probs, log_odds = network.likeness.probabilities_and_likeness(network, X_784xk)
-        return probs.T, log_odds
-
+    classify, likeness = number_readers(network)
     numbers, errors, rejections = [], [""] * len(files), []
     for i, (path, rel_path) in enumerate(files):
         try:
@@ -99,7 +92,7 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
                 decoding.polarity,
                 decoding.max_digits,
                 decoding.open_file,
-                None if network.likeness is None else likeness,
+                likeness,
             )
         except Rejected as rejected:  # an answer about the picture, not a failure
             numbers.append(np.zeros((0, 10), dtype=np.float32))
@@ -114,6 +107,22 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
             picture = Image.fromarray(number_picture(number))
             save_debug_png(decoding.debug_dir / f"{rel_path}.png", picture)
     return numbers, errors, rejections
+
+
+def number_readers(network: Network) -> tuple[Classify, Likeness | None]:
+    """What segmentation reads a number's pieces with: the network's probabilities of
+    (k, 28, 28) digits, and the same with its digit likeness in one pass (None when the model
+    has no likeness)."""
+
+    def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
+        return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
+
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X_784xk = digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T
+        probs, log_odds = network.likeness.probabilities_and_likeness(network, X_784xk)
+        return probs.T, log_odds
+
+    return classify, None if network.likeness is None else likeness
 
 
 def predict_decoded(
