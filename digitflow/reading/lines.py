@@ -196,13 +196,21 @@ def line_pixels(shape: tuple[int, int], lines: list[Line], grow_px: float = 0.0)
         target = drawn if line.horizontal else drawn.T
         start, end = line.span
         along = np.arange(max(0, start - int(grow_px)), min(target.shape[1], end + int(grow_px)))
-        low = np.floor(line.offset[0] - grow_px + line.slope * along).astype(int)
-        high = np.ceil(line.offset[1] + grow_px + line.slope * along).astype(int)
-        for step in range(int((high - low).max())):
-            across = low + step
-            inside = (across < high) & (across >= 0) & (across < target.shape[0])
-            target[across[inside], along[inside]] = True
+        for across, at in _band_steps(line, along, grow_px, target.shape[0]):
+            target[across, at] = True
     return drawn
+
+
+def _band_steps(line: Line, along: np.ndarray, grow_px: float, size: int):
+    """``line``'s band at the columns ``along`` (in its own direction), widened by ``grow_px``
+    on both sides, one px across at a time: for each step, the (across, along) indices of its
+    pixels within ``size`` across."""
+    low = np.floor(line.offset[0] - grow_px + line.slope * along).astype(int)
+    high = np.ceil(line.offset[1] + grow_px + line.slope * along).astype(int)
+    for step in range(int((high - low).max())):
+        across = low + step
+        inside = (across < high) & (across >= 0) & (across < size)
+        yield across[inside], along[inside]
 
 
 def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.ndarray:
@@ -402,12 +410,8 @@ def _core_level(signal: np.ndarray, line: Line) -> float:
     band may sit a px off) at each px along it, and the median of those, which strokes
     crossing the line at a few places do not move."""
     target = signal if line.horizontal else signal.T
-    along = np.arange(*line.span)
-    low = np.floor(line.offset[0] + line.slope * along).astype(int) - 1
-    high = np.ceil(line.offset[1] + line.slope * along).astype(int) + 1
-    strongest = np.full(along.size, -np.inf, dtype=np.float32)
-    for step in range(int((high - low).max())):
-        across = low + step
-        inside = (across < high) & (across >= 0) & (across < target.shape[0])
-        strongest[inside] = np.maximum(strongest[inside], target[across[inside], along[inside]])
+    start, end = line.span
+    strongest = np.full(end - start, -np.inf, dtype=np.float32)
+    for across, at in _band_steps(line, np.arange(start, end), 1.0, target.shape[0]):
+        strongest[at - start] = np.maximum(strongest[at - start], target[across, at])
     return median(strongest)
