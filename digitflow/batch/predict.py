@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from digitflow import errors
+from digitflow import atomic, errors
 from digitflow.atomic import (
     atomic_paths,
     check_destination,
@@ -31,6 +31,7 @@ from digitflow.atomic import (
     write_bytes_atomic,
     writing,
 )
+from digitflow.batch import chunk_reading
 from digitflow.batch.backends import Backend, ChunkKilledWorker, open_backend, read_isolating
 from digitflow.batch.chunk_reading import Decoding
 from digitflow.batch.filelock import hold_lock, lock_path_for
@@ -67,12 +68,15 @@ CHUNK_FILES = 256
 READING_CODE: tuple[Path, ...] = (
     *sorted(Path(images.__file__).parent.glob("[!_]*.py")),
     Path(errors.__file__),
+    Path(atomic.__file__),
     Path(mlp.__file__),
     Path(digit_likeness.__file__),
+    Path(chunk_reading.__file__),
 )
-"""The code that turns a file into probabilities and a status (every reading module, mlp and
-the digit-likeness score, and the errors they import): rows made by another version of it are
-stale, like rows made by other weights."""
+"""The code that turns a file into probabilities and a status (every reading module, mlp,
+the digit-likeness score, the chunk reader that applies them, and the errors and atomic
+writes they import): rows made by another version of it are stale, like rows made by other
+weights."""
 
 
 @dataclass(frozen=True)
