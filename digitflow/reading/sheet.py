@@ -83,18 +83,19 @@ def _spread(counts: np.ndarray, share: float) -> tuple[int, int]:
 def _straight_sides(rows: np.ndarray) -> bool:
     """Whether, along the middle half of the (n, w) mask ``rows`` (a turned sheet's other
     sides show in the rest), the first and the last True of each row lie on straight lines
-    (in the median, within SHEET_STRAIGHT_PX)."""
+    (in the median, within SHEET_STRAIGHT_PX), once ink is bridged: ink touching the side
+    only moves a row's ends inwards, however many rows it covers, so their outer convex
+    envelope is the side itself; a blob's sides are curves, which their envelope follows."""
     count = rows.shape[0]
     rows = rows[count // 4 : count - count // 4]
-    index = np.arange(rows.shape[0], dtype=np.float64)
-    firsts = rows.argmax(axis=1)
-    lasts = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
     half = rows.shape[0] // 2
     if half == 0:
         return True
-    for side in (firsts.astype(np.float64), lasts.astype(np.float64)):
-        # A robust line (ink touching the side moves a few rows' ends): the median slope
-        # between rows half the band apart, the median offset.
+    index = np.arange(rows.shape[0])
+    firsts = rows.argmax(axis=1)
+    lasts = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+    for side in (_lower_envelope(index, firsts), -_lower_envelope(index, -lasts)):
+        # A robust line: the median slope between rows half the band apart, the median offset.
         slope = np.median(side[half : 2 * half] - side[:half]) / half
         offset = np.median(side - slope * index)
         if np.median(np.abs(side - (slope * index + offset))) > SHEET_STRAIGHT_PX:

@@ -22,6 +22,7 @@ from digitflow.reading.images import (
     open_image,
     read_digit,
 )
+from digitflow.reading.recipe import read_picture
 from digitflow.reading.segment import SeveralDigits
 from digitflow.synthetic.photos import ORIENTATION_TAG, draw_digit
 
@@ -165,6 +166,21 @@ def test_a_turned_sheet_on_a_desk_is_read_like_the_sheet_alone(tilt_deg):
 
     alone = normalise_digit(turned(sheet, PAPER))
     assert_same_digit(normalise_digit(turned(on_desk, 0.2)), alone)
+
+
+def test_a_bold_digit_along_the_sheet_s_edge_leaves_the_sheet_found():
+    """A 7's bar touching the sheet's top over most of its width moves where the sheet seems
+    to begin in most columns: the side is still straight once the ink is bridged, so the
+    sheet is found (else the light sheet is taken for chalk on a dark board)."""
+    ink = draw_digit(7, np.random.default_rng(0), 60, (0.22, 0.22))
+    ink = ink[np.flatnonzero(ink.max(axis=1) > 0.5)[0] :]
+    sheet = picture(ink, canvas=(100, 90), at=(0, 15))
+    on_desk = np.full((140, 130), 0.25, dtype=np.float32)
+    on_desk[20:120, 20:110] = sheet
+    reading = read_picture(as_image(on_desk))
+    assert reading.picture.sheet == (20, 120, 20, 110)
+    assert reading.polarity == "dark-on-light"
+    assert_same_digit(reading.digit, normalise_digit(as_image(sheet)), tolerance=0.05)
 
 
 @pytest.mark.parametrize("gap_px", [1, 2])
