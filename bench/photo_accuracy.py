@@ -81,6 +81,17 @@ DOCUMENT_STYLES: tuple[tuple[str, dict], ...] = (
 """Real documents: printed structure around or under the digit, and phone photos of it
 (digitflow.synthetic.printed and make_photo's photo options); all upright digits."""
 
+PHOTO_STYLES: tuple[tuple[str, dict], ...] = (
+    ("photos, rotation ±15°", {}),
+    ("photos, upright", UPRIGHT),
+    ("photos, upright, fine pen", FINE_PEN),
+    ("photos, upright, bold marker filling the picture", BOLD_FILLING),
+    ("photos, upright, the sheet on a dark desk", ON_A_DESK),
+)
+UPRIGHT_DOCUMENTS = tuple(
+    (f"photos, upright, {title}", {**UPRIGHT, **style}) for title, style in DOCUMENT_STYLES
+)
+
 Predict = Callable[[np.ndarray], np.ndarray]  # (784, m) float32 -> (m,) labels
 
 
@@ -94,30 +105,23 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
 
     X_test, y_test = np.load(args.data_dir / "X_test.npy"), np.load(args.data_dir / "y_test.npy")
-    predict = _model(args.weights)
+    predict = load_model(args.weights)
     print(f"model: {args.weights}")
-    print(f"clean MNIST test accuracy (10000): {_accuracy(predict(X_test), y_test):.2%}")
+    print(f"clean MNIST test accuracy (10000): {accuracy(predict(X_test), y_test):.2%}")
 
     chosen = rng.choice(y_test.size, size=args.count, replace=False)
     X_784xm, y = X_test[:, chosen], y_test[chosen]
     clean_pred = predict(X_784xm)
-    print(f"clean accuracy on the {args.count} chosen digits: {_accuracy(clean_pred, y):.2%}")
+    print(f"clean accuracy on the {args.count} chosen digits: {accuracy(clean_pred, y):.2%}")
     turned = np.stack([_turned(X_784xm[:, i], rng) for i in range(y.size)], axis=1)
     print("same digits turned ±15° and re-framed, no photo (rotation's own cost): ", end="")
-    print(f"{_accuracy(predict(turned), y):.2%}\n")
+    print(f"{accuracy(predict(turned), y):.2%}\n")
 
     digits = [X_784xm[:, i].reshape(28, 28) for i in range(y.size)]
-    for title, options in (
-        ("photos, rotation ±15°", {}),
-        ("photos, upright", {"max_rotation_deg": 0}),
-        ("photos, upright, fine pen", FINE_PEN),
-        ("photos, upright, bold marker filling the picture", BOLD_FILLING),
-        ("photos, upright, the sheet on a dark desk", ON_A_DESK),
-        *((f"photos, upright, {title}", {**UPRIGHT, **style}) for title, style in DOCUMENT_STYLES),
-    ):
+    for title, options in PHOTO_STYLES + UPRIGHT_DOCUMENTS:
         with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
-            paths, formats = _write_photos(digits, rng, Path(folder), options)
-            _compare(title, paths, formats, y, predict, clean_pred)
+            paths, formats = write_photos(digits, rng, Path(folder), options)
+            compare(title, paths, formats, y, predict, clean_pred)
             if options is FINE_PEN:
                 print(
                     f"  without the stroke-width step: {_without_stroke_step(paths, y, predict)}\n"
@@ -127,12 +131,10 @@ def main() -> None:
     # "clean" reading is the drawing itself, read without any photo effects.
     drawn_y = rng.integers(0, 10, size=args.count)
     drawn = [draw_digit(int(label), rng) for label in drawn_y]
-    clean_drawn = np.stack(
-        [normalise_digit(Image.fromarray(ink), "light-on-dark").ravel() for ink in drawn], axis=1
-    )
+    clean_drawn = read_cleanly(drawn)
     with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
-        paths, formats = _write_photos(drawn, rng, Path(folder), {})
-        _compare(
+        paths, formats = write_photos(drawn, rng, Path(folder), {})
+        compare(
             "drawn digits (not MNIST's writers), photos, rotation ±15°",
             paths,
             formats,
@@ -142,7 +144,19 @@ def main() -> None:
         )
 
 
-def _write_photos(digits, rng, folder: Path, options) -> tuple[list[Path], list[str]]:
+def read_cleanly(inks: list[np.ndarray]) -> np.ndarray:
+    """(784, m): the 28×28 reading makes of each ink array (ink high) as it is, without any
+    photo effects (also of one it would reject as several digits, as ``_digit_or_none``)."""
+    return np.stack(
+        [
+            read_image(Image.fromarray(ink), "light-on-dark", refuse_several=False).digit.ravel()
+            for ink in inks
+        ],
+        axis=1,
+    )
+
+
+def write_photos(digits, rng, folder: Path, options) -> tuple[list[Path], list[str]]:
     names = list(PHOTO_FORMATS)
     formats = [names[i % len(names)] for i in range(len(digits))]
     paths = [
@@ -152,7 +166,7 @@ def _write_photos(digits, rng, folder: Path, options) -> tuple[list[Path], list[
     return paths, formats
 
 
-def _compare(title, paths, formats, y, predict: Predict, clean_pred: np.ndarray) -> None:
+def compare(title, paths, formats, y, predict: Predict, clean_pred: np.ndarray) -> None:
     opened, open_s = _timed(lambda: [open_image(path) for path in paths])
     digits, normalise_s = _timed(lambda: [_digit_or_none(image) for image in opened])
     misses = sum(digit is None for digit in digits)
@@ -160,19 +174,19 @@ def _compare(title, paths, formats, y, predict: Predict, clean_pred: np.ndarray)
     ours = np.stack([(blank if d is None else d).ravel() for d in digits], axis=1)  # (784, m)
     naive = np.stack([_seed_method(path) for path in paths], axis=1)
     ours_pred, naive_pred = predict(ours), predict(naive)
-    clean, ours_acc = _accuracy(clean_pred, y), _accuracy(ours_pred, y)
+    clean, ours_acc = accuracy(clean_pred, y), accuracy(ours_pred, y)
     ms = 1000 / len(paths)
     per_picture_ms = (open_s + normalise_s) * ms
     print(f"== {title}: {len(paths)} pictures ({misses} read as blank)")
     gap = 100 * (clean - ours_acc)
     print(f"  read_digit {ours_acc:.2%} (clean {clean:.2%}, gap {gap:.2f} points)")
-    print(f"  seed's naive method {_accuracy(naive_pred, y):.2%}")
+    print(f"  seed's naive method {accuracy(naive_pred, y):.2%}")
     print(f"  ms/picture: open {open_s * ms:.2f} + normalise {normalise_s * ms:.2f}", end=" ")
     print(f"= {per_picture_ms:.2f} ({1000 / per_picture_ms:.0f} pictures/s in one process)")
     print(f"  {'format':<12} {'n':>5} {'clean':>7} {'read_digit':>10} {'naive':>7}")
     for fmt in PHOTO_FORMATS:
         picked = np.array([f == fmt for f in formats])
-        row = [_accuracy(pred[picked], y[picked]) for pred in (clean_pred, ours_pred, naive_pred)]
+        row = [accuracy(pred[picked], y[picked]) for pred in (clean_pred, ours_pred, naive_pred)]
         print(f"  {fmt:<12} {picked.sum():>5} {row[0]:>7.2%} {row[1]:>10.2%} {row[2]:>7.2%}")
     print()
 
@@ -187,7 +201,7 @@ def _without_stroke_step(paths: list[Path], y: np.ndarray, predict: Predict) -> 
         stroke.STROKE_WIDTH_PX = bounds
     blank = np.zeros((28, 28), np.float32)
     X_784xm = np.stack([(blank if d is None else d).ravel() for d in digits], axis=1)
-    return f"{_accuracy(predict(X_784xm), y):.2%}"
+    return f"{accuracy(predict(X_784xm), y):.2%}"
 
 
 def _digit_or_none(image: Image.Image) -> np.ndarray | None:
@@ -221,11 +235,11 @@ def _timed(work):
     return result, time.perf_counter() - start
 
 
-def _accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
+def accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y))
 
 
-def _model(weights: Path) -> Predict:
+def load_model(weights: Path) -> Predict:
     network, _ = load_network(weights)  # a clear error when there is none: run `dvc repro`
     return lambda X_784xm: network.predict_proba(X_784xm).argmax(axis=0)
 
