@@ -1,11 +1,14 @@
-"""Data augmentation for 28x28 digits: random shifts, rotations and elastic distortions.
+"""Data augmentation for 28x28 digits: random shifts, rotations, slants, aspects, pen widths
+and elastic distortions.
 
 Batches are samples-major, ``(batch, 784)``, as in the training loop. Every random draw
 comes from the generator passed in. Elastic distortion follows Simard et al. (2003): a random
 displacement field per image, uniform noise smoothed by a Gaussian of ``sigma`` pixels and
 scaled by ``alpha``, applied with bilinear interpolation. A rotation about the frame's centre
-(photos are rarely held perfectly upright) and a shift are added to the same field, so all
-three cost one resampling; shifts alone move whole pixels, with no resampling. A
+(photos are rarely held perfectly upright), a slant and a change of width (other writers'
+hands) and a shift are added to the same field, so all of them cost one resampling; shifts
+alone move whole pixels, with no resampling. A pen change (thinner or bolder strokes) is a
+separate pass before it, a blend towards the grey-level erosion or dilation. A
 :class:`Resampler` does it for a whole part of the batch at once, in buffers it keeps between
 batches; every random number is drawn first, then each lane resamples its part of the batch.
 
@@ -34,33 +37,46 @@ class Augmenter:
         rotate_deg: float = 0.0,
         elastic_alpha: float = 0.0,
         elastic_sigma: float = 4.0,
+        slant: float = 0.0,
+        aspect: float = 0.0,
+        pen: float = 0.0,
         lanes: Lanes | None = None,
     ):
         self.shift_px = shift_px
         self.rotate_rad = np.radians(rotate_deg)
+        self.slant = slant
+        self.aspect = aspect
+        self.pen = pen
         self.field_basis = field_basis(elastic_alpha, elastic_sigma) if elastic_alpha else None
         self.lanes = lanes or Lanes()
         self.resamplers = [Resampler(0) for _ in range(self.lanes.count)]
 
     @property
     def active(self) -> bool:
-        return self.shift_px > 0 or self.rotate_rad > 0 or self.field_basis is not None
+        return self.shift_px > 0 or self.pen > 0 or self.resamples
+
+    @property
+    def resamples(self) -> bool:
+        """Whether a batch is resampled, not only moved by whole pixels."""
+        warps = (self.rotate_rad, self.slant, self.aspect)
+        return any(warps) or self.field_basis is not None
 
     def __call__(self, X_bx784: np.ndarray, rng: np.random.Generator) -> None:
         batch = X_bx784.shape[0]
         k = self.shift_px
         dy = rng.integers(-k, k + 1, size=batch) if k else np.zeros(batch, dtype=np.int64)
         dx = rng.integers(-k, k + 1, size=batch) if k else np.zeros(batch, dtype=np.int64)
-        if self.rotate_rad == 0 and self.field_basis is None:
+        if self.pen:
+            change_pen(X_bx784, rng.uniform(-self.pen, self.pen, batch).astype(np.float32))
+        if not self.resamples:
             X_bx784[:] = shift_images(X_bx784, dy, dx)
             return
         fields = None if self.field_basis is None else self.displacement_fields(batch, rng)
-        angles = (
-            rng.uniform(-self.rotate_rad, self.rotate_rad, batch)
-            if self.rotate_rad
-            else np.zeros(batch)
-        )
-        maps = turn_and_shift(angles, dy, dx)
+        maps = turn_and_shift(_uniform_or_zeros(self.rotate_rad, batch, rng), dy, dx)
+        if self.slant or self.aspect:
+            slants = _uniform_or_zeros(self.slant, batch, rng)
+            widths = 1 + _uniform_or_zeros(self.aspect, batch, rng)
+            slant_and_widen(maps, slants, widths)
 
         def resample_part(lane: int) -> None:
             part = self.lanes.part(batch, lane)
@@ -181,6 +197,44 @@ def turn_and_shift(angles_rad: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np
     cos, sin = np.cos(angles_rad), np.sin(angles_rad)
     centre = (SIDE - 1) / 2 + 1  # + 1: the zero border of the padded frame
     return np.array([[cos, -sin, centre - dy], [sin, cos, centre - dx]]).transpose(0, 2, 1)
+
+
+def slant_and_widen(maps: np.ndarray, slants: np.ndarray, widths: np.ndarray) -> None:
+    """Compose affine maps (2, batch, 3) of :func:`turn_and_shift` in place with a slant and
+    a width change applied to the content before the turn: its columns move by ``-slant``
+    times the row from the centre (positive: the top leans right) and are then scaled by
+    ``width``. The source column the map reads becomes ``(slant * row + column) / width`` of
+    what it read before, on the linear part only, so the shift stays in whole pixels."""
+    maps[1, :, :2] += slants[:, None] * maps[0, :, :2]
+    maps[1, :, :2] /= widths[:, None]
+
+
+def change_pen(X_bx784: np.ndarray, amounts: np.ndarray) -> None:
+    """Change each image's pen in place: ``amounts[b]`` in [-1, 1] of the way towards its
+    grey-level erosion (negative: thinner strokes) or dilation (positive: bolder) by the
+    5-pixel cross, so 1 is about a pixel wider on each side of a stroke."""
+    batch = X_bx784.shape[0]
+    padded = np.zeros((batch, PADDED, PADDED), dtype=X_bx784.dtype)
+    images = padded[:, 1:-1, 1:-1]
+    images[:] = X_bx784.reshape(batch, SIDE, SIDE)
+    grown, shrunk = images.copy(), images.copy()
+    for neighbour in (
+        padded[:, :-2, 1:-1],
+        padded[:, 2:, 1:-1],
+        padded[:, 1:-1, :-2],
+        padded[:, 1:-1, 2:],
+    ):
+        np.maximum(grown, neighbour, out=grown)
+        np.minimum(shrunk, neighbour, out=shrunk)
+    change = np.where(amounts[:, None, None] > 0, grown, shrunk)
+    change -= images
+    change *= np.abs(amounts)[:, None, None]
+    X_bx784 += change.reshape(batch, -1)
+
+
+def _uniform_or_zeros(limit: float, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """(batch,) draws uniform in (-limit, limit), or zeros drawing nothing when limit is 0."""
+    return rng.uniform(-limit, limit, batch) if limit else np.zeros(batch)
 
 
 def field_basis(alpha: float, sigma: float, kept_energy: float = 0.9999) -> np.ndarray:

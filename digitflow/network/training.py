@@ -76,6 +76,14 @@ class TrainConfig:
     """Augmentation: elastic distortion strength in pixels (0: off); Simard et al. use 34."""
     elastic_sigma: float = 4.0
     """Smoothness of the elastic displacement field, in pixels."""
+    slant: float = 0.0
+    """Augmentation: shear each image's columns by up to this times the row each way (0: off;
+    0.3 leans the top of a 20 px digit 6 px), for hands that slant."""
+    aspect: float = 0.0
+    """Augmentation: scale each image's width by up to this share each way (0: off)."""
+    pen: float = 0.0
+    """Augmentation: move each image up to this share of the way to its grey-level erosion
+    or dilation (0: off; 1: about a pixel thinner or bolder each side), for other pens."""
     seed: int = 0
     """Seed of the one generator behind initialisation, shuffling and augmentation."""
     target_error: float = 0.002
@@ -100,6 +108,9 @@ class TrainConfig:
             ("rotate_deg", 0 <= self.rotate_deg <= 45, "in [0, 45]"),
             ("elastic_alpha", self.elastic_alpha >= 0, ">= 0"),
             ("elastic_sigma", self.elastic_sigma > 0, "> 0"),
+            ("slant", 0 <= self.slant <= 1, "in [0, 1]"),
+            ("aspect", 0 <= self.aspect <= 0.5, "in [0, 0.5]"),
+            ("pen", 0 <= self.pen <= 1, "in [0, 1]"),
             ("seed", self.seed >= 0, ">= 0"),
             ("target_error", 0 < self.target_error < 1, "in (0, 1)"),
         ]
@@ -116,6 +127,7 @@ class TrainConfig:
         ignored += ["shift_px"] if self.shift_px else []
         ignored += ["rotate_deg"] if self.rotate_deg else []
         ignored += ["elastic_alpha"] if self.elastic_alpha else []
+        ignored += [key for key in ("slant", "aspect", "pen") if getattr(self, key)]
         return ignored
 
 
@@ -281,7 +293,10 @@ class Stepper:
                 config.rotate_deg,
                 config.elastic_alpha,
                 config.elastic_sigma,
-                self.lanes,
+                slant=config.slant,
+                aspect=config.aspect,
+                pen=config.pen,
+                lanes=self.lanes,
             )
 
     def epoch(

@@ -1,4 +1,5 @@
-"""Shifts, rotations and elastic distortions of (batch, 784) digit batches."""
+"""Shifts, rotations, slants, aspects, pens and elastic distortions of (batch, 784) digit
+batches."""
 
 import numpy as np
 import pytest
@@ -6,9 +7,11 @@ import pytest
 from digitflow.network.augment import (
     Augmenter,
     Resampler,
+    change_pen,
     gaussian_smoother,
     sample_bilinear,
     shift_images,
+    slant_and_widen,
     turn_and_shift,
 )
 from digitflow.network.lanes import Lanes
@@ -77,6 +80,10 @@ def test_gaussian_smoother_rows_sum_to_one_away_from_the_border():
         {"shift_px": 1, "elastic_alpha": 8.0},
         {"rotate_deg": 15.0},
         {"shift_px": 1, "rotate_deg": 10.0, "elastic_alpha": 8.0},
+        {"slant": 0.3},
+        {"aspect": 0.2},
+        {"pen": 0.5},
+        {"shift_px": 1, "rotate_deg": 10.0, "slant": 0.3, "aspect": 0.2, "pen": 0.5},
     ],
 )
 def test_augmentation_keeps_shape_dtype_and_range_and_changes_images(options):
@@ -100,7 +107,8 @@ def test_augmentation_is_determined_by_the_generator():
 
 @pytest.mark.parametrize("batch", [1, 7, 128])
 def test_two_lanes_augment_bit_identically_to_one(batch):
-    options = {"shift_px": 2, "rotate_deg": 10.0, "elastic_alpha": 34.0}
+    options = {"shift_px": 2, "rotate_deg": 10.0, "elastic_alpha": 34.0, "slant": 0.3}
+    options |= {"aspect": 0.2, "pen": 0.5}
     one, two = random_batch(batch), random_batch(batch)
     Augmenter(**options, lanes=Lanes(1))(one, np.random.default_rng(3))
     Augmenter(**options, lanes=Lanes(2))(two, np.random.default_rng(3))
@@ -141,6 +149,74 @@ def test_rotation_turns_each_image_by_up_to_the_limit_about_the_centre():
     centre = np.array([(images[i] * np.indices((28, 28))).sum(axis=(1, 2)) for i in range(400)])
     np.testing.assert_allclose(centre / images.sum(axis=(1, 2))[:, None], 13.5, atol=0.1)
     np.testing.assert_allclose(images.sum(axis=(1, 2)), 32.0, rtol=0.02)  # ink is kept
+
+
+def vertical_bars(batch: int, width: int = 2) -> np.ndarray:
+    """(batch, 784): a bar ``width`` px wide and 16 tall through the frame's centre."""
+    bars = np.zeros((batch, 28, 28), dtype=np.float32)
+    left = 14 - width // 2
+    bars[:, 6:22, left : left + width] = 1.0
+    return bars.reshape(batch, 784)
+
+
+def test_slant_leans_each_image_by_up_to_the_shear_keeping_its_rows():
+    X = vertical_bars(400)
+    Augmenter(slant=0.3)(X, np.random.default_rng(5))
+    images = X.reshape(400, 28, 28)
+    angles = bar_angles_deg(images)
+    limit = np.degrees(np.arctan(0.3))
+    assert np.abs(angles).max() <= limit + 0.5
+    assert angles.min() < -limit + 3 and angles.max() > limit - 3  # both ways, to the limit
+    np.testing.assert_allclose(images.sum(axis=2)[:, 6:22], 2.0, atol=0.02)  # rows keep ink
+    assert not images[:, :6].any() and not images[:, 22:].any()
+
+
+def test_a_positive_slant_leans_the_top_to_the_right():
+    resampler = Resampler(1)
+    maps = turn_and_shift(np.zeros(1), np.zeros(1), np.zeros(1))
+    slant_and_widen(maps, np.array([0.3]), np.ones(1))
+    leaned = resampler.sample(
+        vertical_bars(1), resampler.affine_sources(maps), np.empty((1, 784), np.float32)
+    )
+    assert bar_angles_deg(leaned.reshape(1, 28, 28))[0] == pytest.approx(
+        np.degrees(np.arctan(0.3)), abs=1.0
+    )
+
+
+def test_aspect_scales_each_image_s_width_by_up_to_the_share_keeping_its_height():
+    X = vertical_bars(400, width=10)
+    Augmenter(aspect=0.2)(X, np.random.default_rng(6))
+    images = X.reshape(400, 28, 28)
+    widths = images[:, 14].sum(axis=1)  # the ink across the middle row
+    assert widths.min() == pytest.approx(8.0, abs=0.3) and widths.max() == pytest.approx(
+        12.0, abs=0.3
+    )
+    assert (images.sum(axis=2)[:, 6:22] > 7.5).all() and not images[:, :6].any()
+
+
+@pytest.mark.parametrize(("amount", "width"), [(1.0, 4.0), (0.5, 3.0), (0.0, 2.0)])
+def test_a_bolder_pen_widens_a_bar_by_up_to_a_pixel_each_side(amount, width):
+    X = vertical_bars(1, width=2)
+    change_pen(X, np.array([amount], dtype=np.float32))
+    image = X.reshape(28, 28)
+    np.testing.assert_allclose(image[10].sum(), width)
+    assert image[10, 13:15].min() == 1.0  # the stroke itself stays solid
+
+
+@pytest.mark.parametrize(("amount", "width"), [(-1.0, 2.0), (-0.5, 3.0)])
+def test_a_thinner_pen_narrows_a_bar_by_up_to_a_pixel_each_side(amount, width):
+    X = vertical_bars(1, width=4)
+    change_pen(X, np.array([amount], dtype=np.float32))
+    np.testing.assert_allclose(X.reshape(28, 28)[10].sum(), width)
+
+
+def test_pen_changes_are_per_image_and_only_the_pen_means_no_resampling():
+    X = vertical_bars(300, width=4)
+    augmenter = Augmenter(pen=1.0)
+    assert augmenter.active and not augmenter.resamples
+    augmenter(X, np.random.default_rng(2))
+    widths = X.reshape(300, 28, 28)[:, 10].sum(axis=1)
+    assert widths.min() < 2.2 and widths.max() > 5.8 and len(np.unique(widths)) > 100
 
 
 def test_turned_sources_turn_clockwise_for_positive_angles():
@@ -190,4 +266,5 @@ def test_elastic_fields_have_the_spread_and_smoothness_of_blurred_uniform_noise(
 def test_no_options_means_inactive():
     assert not Augmenter().active
     assert Augmenter(shift_px=1).active and Augmenter(elastic_alpha=1.0).active
-    assert Augmenter(rotate_deg=5.0).active
+    assert Augmenter(rotate_deg=5.0).active and Augmenter(slant=0.1).active
+    assert Augmenter(aspect=0.1).active and Augmenter(pen=0.1).active

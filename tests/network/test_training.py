@@ -61,7 +61,7 @@ def test_gd_takes_one_full_batch_step_per_epoch(data):
 def test_gd_is_the_seeds_method_whatever_the_schedule_and_augmentation(data):
     plain = dataclasses.replace(TINY, optimizer="gd", schedule="constant", epochs=2)
     dressed = dataclasses.replace(
-        plain, schedule="cosine", shift_px=2, rotate_deg=5.0, elastic_alpha=30.0
+        plain, schedule="cosine", shift_px=2, rotate_deg=5.0, elastic_alpha=30.0, pen=0.5
     )
     assert dressed.ignored_keys() == [
         "batch_size",
@@ -69,6 +69,7 @@ def test_gd_is_the_seeds_method_whatever_the_schedule_and_augmentation(data):
         "shift_px",
         "rotate_deg",
         "elastic_alpha",
+        "pen",
     ]
     assert TINY.ignored_keys() == []
     first, second = train(*data, plain).network, train(*data, dressed).network
@@ -86,7 +87,14 @@ def test_history_has_one_entry_per_epoch_and_on_epoch_sees_each(data):
 
 def test_same_config_and_seed_give_bit_identical_weight_files(tmp_path, data):
     config = dataclasses.replace(
-        TINY, shift_px=1, rotate_deg=10.0, elastic_alpha=8.0, weight_decay=1e-4
+        TINY,
+        shift_px=1,
+        rotate_deg=10.0,
+        elastic_alpha=8.0,
+        slant=0.3,
+        aspect=0.2,
+        pen=0.5,
+        weight_decay=1e-4,
     )
     paths = [tmp_path / "first.npz", tmp_path / "second.npz"]
     for path in paths:
@@ -187,6 +195,10 @@ def test_config_loads_from_params_yaml_with_hidden_as_tuple(tmp_path):
         ("rotate_deg", 90.0),
         ("elastic_alpha", -1.0),
         ("elastic_sigma", 0.0),
+        ("slant", -0.1),
+        ("slant", 1.5),
+        ("aspect", 0.6),
+        ("pen", 1.1),
         ("weight_decay", -0.1),
         ("step_gamma", 0.0),
     ],
