@@ -43,7 +43,7 @@ from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
 from digitflow.network.training import TrainConfig
 from digitflow.reading.images import ImageError, read_image
-from digitflow.reading.one_digit import rejection
+from digitflow.reading.one_digit import rejection, with_lines_put_back
 from digitflow.synthetic.photos import draw_digit, make_photo
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -183,7 +183,7 @@ def _test_split(network, X, y, threshold) -> None:
 def _score(network, pictures: list[Image.Image], threshold: float | None) -> dict:
     """For each picture: status (decided as predict-folder decides it), predicted digit and
     the network's signals."""
-    digits, reasons, errors = [], [], []
+    digits, reasons, errors, put_back = [], [], [], []
     for picture in pictures:
         try:
             reading = read_image(picture, refuse_several=False)  # a rejection, as in the batch
@@ -193,10 +193,11 @@ def _score(network, pictures: list[Image.Image], threshold: float | None) -> dic
         errors.append("")
         digits.append(reading.digit)
         reasons.append(rejection(reading))
+        put_back.append(with_lines_put_back(reading))
     read = np.array([not error for error in errors])
     digits_kx28x28 = np.zeros((read.size, 28, 28), np.float32)
     digits_kx28x28[read] = digits
-    proba, _, reasons = predict_decoded(network, digits_kx28x28, errors, reasons)
+    proba, _, reasons = predict_decoded(network, digits_kx28x28, errors, reasons, put_back)
     X = digits_kx28x28[read].reshape(-1, 784).T
     hidden, logits = hidden_and_logits(network, X)
     shifted = logits - logits.max(axis=0)

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from threadpoolctl import threadpool_info
 
 from digitflow.batch import backends, folder_walk, predict
-from digitflow.batch.chunk_reading import UNLIKE_A_DIGIT
+from digitflow.batch.chunk_reading import LINE_CHANGES_THE_DIGIT, UNLIKE_A_DIGIT, predict_decoded
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.batch.folder_walk import walk_files
 from digitflow.batch.inputs import InputFolderError
@@ -759,6 +759,30 @@ def test_a_picture_unlike_the_digits_learned_is_rejected_keeping_its_answer(tmp_
     )
     run(folder, save_model_with_likeness(tmp_path / "lenient.npz", -100.0), tmp_path)
     assert rows(tmp_path).loc["a.png", "status"] == "ok"
+
+
+def test_a_digit_read_confidently_otherwise_with_the_lines_put_back_is_rejected_naming_it(
+    model,
+):
+    network, _ = load_network(model)
+
+    def read(digit_28x28: np.ndarray) -> int:
+        return int(network.predict_proba(digit_28x28.reshape(1, 784).T).argmax())
+
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 12:16] = 1
+    rng = np.random.default_rng(0)
+    others = (rng.random((28, 28), dtype=np.float32) for _ in range(100))
+    other = next(pattern for pattern in others if read(pattern) != read(digit))
+    digits = np.stack([digit] * 4)
+    line = "a long thin line, not a digit"
+    network.temperature = 1e-3  # every reading is certain
+    reasons = predict_decoded(
+        network, digits, [""] * 4, ["", "", "", line], [other, digit, None, other]
+    )[2]
+    assert reasons == [LINE_CHANGES_THE_DIGIT.format(read(other)), "", "", line]
+    network.temperature = 1e3  # every reading is a guess
+    assert predict_decoded(network, digits[:1], [""], [""], [other])[2] == [""]
 
 
 def test_reading_s_reason_comes_before_the_likeness_score(tmp_path):

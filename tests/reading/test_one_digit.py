@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitflow.reading.one_digit import in_a_printed_box, rejection, runs_off_edge
+from digitflow.reading.one_digit import (
+    in_a_printed_box,
+    rejection,
+    runs_off_edge,
+    with_lines_put_back,
+)
 from digitflow.reading.recipe import read_picture
+from digitflow.reading.stroke import BILEVEL_CUT
 
 
 def sheet(width: int, height: int = 120) -> tuple[Image.Image, ImageDraw.ImageDraw]:
@@ -176,3 +182,19 @@ def test_a_box_left_in_the_28x28_is_found_and_a_digit_filling_its_own_box_is_not
     assert not in_a_printed_box(seven)
     assert not in_a_printed_box(one)
     assert in_a_printed_box(boxed)
+
+
+def seven_in_a_box(bar_y: int) -> Image.Image:
+    """A 7 in a form box whose top side runs at y = 20-24, the 7's bar at ``bar_y``."""
+    image, draw = sheet(140, 140)
+    draw.rectangle([20, 20, 120, 125], outline=40, width=5)
+    draw.line([(40, bar_y), (95, bar_y), (60, 100)], fill=30, width=7)
+    return image
+
+
+def test_the_lines_near_the_digit_are_put_back_and_none_when_no_line_came_near():
+    assert with_lines_put_back(read_picture(one_seven())) is None
+    assert with_lines_put_back(read_picture(seven_in_a_box(bar_y=45))) is None
+    reading = read_picture(seven_in_a_box(bar_y=22))  # the bar went out with the box's top
+    put_back = with_lines_put_back(reading) > BILEVEL_CUT
+    assert put_back.any() and not np.array_equal(put_back, reading.digit > BILEVEL_CUT)
