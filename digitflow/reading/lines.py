@@ -13,7 +13,9 @@ picture without lines are a thick stroke's: a band too thick for any line is giv
 its pixels are looked at, and one whose ink spans too few columns before its run is measured
 (a picture whose ink covers too few columns is not projected at all). The shorter lines whose
 ends meet lines across them (a box's short sides) are looked for only along the tilts square
-to the longest line. A stroke that crosses
+to the longest line, and not at all on squared paper (lines running from edge to edge both
+ways), where the search is made again keeping each line's band to its core, so that a
+stroke lying along a line neither thickens it nor goes with it. A stroke that crosses
 a line (ink just beyond both sides of the band that is not itself a line) keeps its pixels
 in the band, so the gap the line leaves in the stroke is filled; so does ink over a line
 printed lighter than it, wherever it lies on the line.
@@ -62,7 +64,9 @@ as wide; a form's box line is 25 to 100 times."""
 MAX_GAP_PX = 2
 """Breaks of up to this many analysis px along a line (noise, a faint print) are bridged."""
 GROW_SHARE = 0.4
-"""A bin next to a line's band joins it while it holds this share of the fullest bin."""
+"""A bin next to a line's band joins it while it holds this share of the fullest bin ..."""
+CORE_SHARE = 0.8
+"""... or this share, for a squared paper's line (a stroke may lie along it)."""
 MAX_LINES = 48
 """No more lines than this are taken out of one picture (squared paper has a few dozen) ..."""
 LIGHTER_LINE = 0.7
@@ -100,16 +104,43 @@ class Line:
 def find_lines(mask: np.ndarray) -> list[Line]:
     """The printed lines among the ink pixels of ``mask`` (h, w): first the long ones, then
     the shorter ones whose ends meet lines across them (a box's short sides); of those, the
-    ones that are printed structure (``_structure``)."""
+    ones that are printed structure (``_structure``). On squared paper (lines span the
+    picture both ways) the search is made again with its lines' bands kept to their cores
+    (``_band``), and there are no short sides to look for: what is found between its lines
+    is a digit's straight stroke."""
     lines = _lines_along(mask, True) + _lines_along(mask.T, False)
     if not lines:
         return lines
+    if len(_ruled_ways(lines, mask.shape, 1)) == 2:  # squared paper, or ruled with a margin
+        lines = _lines_along(mask, True, grid=True) + _lines_along(mask.T, False, grid=True)
+    else:
+        lines += _short_sides(mask, lines)
+    return _structure(lines, mask.shape)
+
+
+def _short_sides(mask: np.ndarray, lines: list[Line]) -> list[Line]:
+    """The shorter lines of ``mask`` (h, w), off the long ``lines``, whose ends meet lines
+    across them, square to the longest line."""
     square = max(lines, key=lambda line: line.length_px)
     rest = mask & ~line_pixels(mask.shape, lines, grow_px=1.0)
+    sides: list[Line] = []
     for horizontal, area in ((True, rest), (False, rest.T)):
-        anchors = _near(mask.shape, lines, horizontal=not horizontal)
-        lines += _lines_along(area, horizontal, anchors=anchors, square=square)
-    return _structure(lines, mask.shape)
+        anchors = _near(mask.shape, lines + sides, horizontal=not horizontal)
+        sides += _lines_along(area, horizontal, anchors=anchors, square=square)
+    return sides
+
+
+def _ruled_ways(lines: list[Line], shape: tuple[int, int], least: int) -> set[bool]:
+    """The ways (horizontal or not) in which at least ``least`` of ``lines`` run from edge
+    to edge of the picture (within MAX_GAP_PX of both), as ruled and squared paper's lines
+    and a margin do. A box's sides end at its corners, inside the picture."""
+    ways = [line.horizontal for line in lines if _edge_to_edge(line, shape)]
+    return {way for way in ways if ways.count(way) >= least}
+
+
+def _edge_to_edge(line: Line, shape: tuple[int, int]) -> bool:
+    side_px = shape[1 if line.horizontal else 0]
+    return line.span[0] <= MAX_GAP_PX and line.span[1] >= side_px - MAX_GAP_PX
 
 
 def _square_slope(other: Line, horizontal: bool) -> float:
@@ -122,18 +153,21 @@ def _structure(lines: list[Line], shape: tuple[int, int]) -> list[Line]:
     """The lines that are printed structure: as thin as the others (one printer drew them
     all; a stroke lying along a line thickens it), and spanning EDGE_TO_EDGE of the picture
     or with an end on another such line across them (box sides, comb teeth). A long straight
-    stroke of a digit (the stem of a 6 in a fine pen) ends in ink or paper."""
+    stroke of a digit (the stem of a 6 in a fine pen) ends in ink or paper. On ruled or
+    squared paper (``_ruled_ways``), a shorter one needs both ends on lines across it (comb
+    teeth): a digit's stem often starts on a ruled line, seldom ends on one."""
     usual = float(statistics.median([line.thickness_px for line in lines]))
     widest = usual + max(1.0, (SAME_WIDTH - 1) * usual)
     kept = [
         line for line in lines if line.thickness_px <= widest and not _along_a_longer(line, lines)
     ]
+    ends = all if _ruled_ways(lines, shape, 2) else any
     while True:
         held = [
             line
             for line in kept
             if _spans(line, shape)
-            or any(_ends_on(line, _near(shape, kept, horizontal=not line.horizontal)))
+            or ends(_ends_on(line, _near(shape, kept, horizontal=not line.horizontal)))
         ]
         if len(held) == len(kept):
             return kept
@@ -249,10 +283,12 @@ def _lines_along(
     horizontal: bool,
     anchors: np.ndarray | None = None,
     square: Line | None = None,
+    grid: bool = False,
 ) -> list[Line]:
     """Lines of ``mask`` (h, w) running along its rows, within MAX_TILT_DEG: long ones, or
     shorter ones with both ends on ``anchors`` when given (a mask of the picture, which is
-    ``mask.T`` for vertical lines), only along tilts square to ``square`` if given."""
+    ``mask.T`` for vertical lines), only along tilts square to ``square`` if given; on
+    squared paper if ``grid``."""
     height, width = mask.shape
     if anchors is not None and not anchors.any():
         return []
@@ -292,7 +328,7 @@ def _lines_along(
         if angle not in seen:
             row = counts[angle].tolist()
             seen[angle] = row, _median_of_nonempty(row)
-        low, high = _band(*seen[angle], first, thickest)
+        low, high = _band(*seen[angle], first, thickest, width if grid else 0)
         least = max(min_length, min_aspect * (high - low))
         start, end = 0, 0
         if high - low <= thickest:
@@ -321,13 +357,26 @@ def _lines_along(
     return lines
 
 
-def _band(counts: list[int], floor: float, first: int, thickest: int) -> tuple[int, int]:
+def _band(
+    counts: list[int], floor: float, first: int, thickest: int, grid_side_px: int = 0
+) -> tuple[int, int]:
     """(low, high) of the band started at bins ``first`` and ``first + 1`` of one angle's
     ``counts``, grown across while neighbours hold GROW_SHARE of its fuller bin above the
     ``floor`` (lines across this direction add a few pixels to every bin, as on squared
-    paper: the band grows over bins that stand out from them). Growth stops once the band is
-    more than ``thickest`` bins thick: it cannot be a line then."""
-    least = GROW_SHARE * (max(counts[first], counts[first + 1]) - floor)
+    paper: the band grows over bins that stand out from them). On squared paper, whose
+    lines run EDGE_TO_EDGE of its ``grid_side_px`` along them, a line's band grows only over
+    the bins holding CORE_SHARE as much: a digit's stroke lying along it must not thicken
+    it (the band would then be dropped as too thick, or take the stroke with it)."""
+    full = max(counts[first], counts[first + 1]) >= EDGE_TO_EDGE * grid_side_px > 0
+    return _grown(counts, floor, first, thickest, CORE_SHARE if full else GROW_SHARE)
+
+
+def _grown(
+    counts: list[int], floor: float, first: int, thickest: int, share: float
+) -> tuple[int, int]:
+    """``_band`` grown over the neighbours holding ``share`` of its fuller bin above the
+    ``floor``, stopping once more than ``thickest`` bins thick."""
+    least = share * (max(counts[first], counts[first + 1]) - floor)
     low, high = first, first + 2
     while low > 0 and counts[low - 1] - floor >= least and high - low <= thickest:
         low -= 1

@@ -4,10 +4,11 @@
 import numpy as np
 import pytest
 from pictures import PAPER, as_image, assert_same_digit, digit_ink, picture
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitflow.reading.images import normalise_digit
 from digitflow.reading.recipe import read_picture
+from digitflow.synthetic.photos import draw_digit
 
 NOT_YET = pytest.mark.xfail(strict=True, reason="issue 10: not read right yet (see closing note)")
 CANVAS = (160, 200)
@@ -197,10 +198,65 @@ def test_a_plain_picture_has_no_lines_removed():
 
 
 def draw_fine(label: int) -> np.ndarray:
-    from digitflow.synthetic.photos import draw_digit
-
     return draw_digit(label, np.random.default_rng(label), 120, pen_fraction=(0.03, 0.04))
 
 
 def test_paper_only_is_still_blank():
     assert read_picture(as_image(np.full(CANVAS, PAPER))).digit is None
+
+
+def on_small_squared_paper(label: int, line_gap_px: int | None) -> Image.Image:
+    """A 72 px digit in a 92 px photo (read at full size), blurred by the lens, on squared
+    paper whose lines are as dark as the ink, one vertical line ``line_gap_px`` left of the
+    digit's fullest columns (its stem); None: no paper lines."""
+    ink = draw_digit(label, np.random.default_rng(label), 72)
+    pixels = picture(ink, (92, 92), (10, 10))
+    if line_gap_px is not None:
+        cols = (ink > 0.5).sum(axis=0)
+        stem = 10 + int(np.flatnonzero(cols >= 0.8 * cols.max())[0])
+        for x in (stem - line_gap_px - 40, stem - line_gap_px, stem - line_gap_px + 40):
+            if 0 <= x <= 90:
+                pixels[:, x : x + 2] = np.minimum(pixels[:, x : x + 2], 0.3)
+        for y in (18, 58):
+            pixels[y : y + 2, :] = np.minimum(pixels[y : y + 2, :], 0.3)
+    return as_image(pixels).filter(ImageFilter.GaussianBlur(0.7))
+
+
+@pytest.mark.parametrize(("label", "line_gap_px"), [(4, 2), (9, 2), (9, 3)])
+def test_a_stem_along_a_squared_paper_line_leaves_the_line_found_and_the_stem_kept(
+    label, line_gap_px
+):
+    """The stem beside the line fills the bins next to the line's: its band must not grow
+    over them (too thick for a line, the line would stay in the digit), and what is left of
+    the stem, ending on one grid line only, is not a line of the paper."""
+    squared = normalise_digit(on_small_squared_paper(label, line_gap_px))
+    assert_same_digit(squared, normalise_digit(on_small_squared_paper(label, None)), 0.06)
+
+
+def test_a_one_standing_on_a_ruled_line_is_not_taken_for_a_line():
+    """A fine pen's 1 is long and thin enough for a line, and its foot meets a ruled line;
+    on ruled paper only a line with both ends on lines across it is printed (comb teeth)."""
+    ink = draw_fine(1)
+    plain = picture(ink, (200, 200), (30, 40))
+    bottom = 30 + np.flatnonzero(ink.max(axis=1) > 0.5)[-1]
+    ruled = plain.copy()
+    for y in (bottom - 130, bottom):
+        ruled[y : y + 2, :] = np.minimum(ruled[y : y + 2, :], 0.5)
+    reading = read_picture(as_image(ruled))
+    assert len(reading.lines) == 2
+    assert_same_digit(reading.digit, normalise_digit(as_image(plain)))
+
+
+def test_a_stroke_between_two_squared_paper_lines_is_not_a_short_side():
+    """A 1 crossing the grid's rows: each piece of it between two rows ends on lines at
+    both ends, as a box's short side does, but squared paper has no short sides."""
+    ink = draw_digit(1, np.random.default_rng(0), 80, (0.05, 0.07))
+    plain = picture(ink, (100, 100), (10, 10))
+    squared = plain.copy()
+    for at in range(3, 98, 20):
+        squared[at : at + 2, :] = np.minimum(squared[at : at + 2, :], 0.4)
+        squared[:, at : at + 2] = np.minimum(squared[:, at : at + 2], 0.4)
+    reading = read_picture(as_image(squared).filter(ImageFilter.GaussianBlur(0.7)))
+    assert len(reading.lines) == 10
+    alone = normalise_digit(as_image(plain).filter(ImageFilter.GaussianBlur(0.7)))
+    assert_same_digit(reading.digit, alone)
