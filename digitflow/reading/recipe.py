@@ -3,7 +3,8 @@
 1. ink signal from colour  (``colour``)        the picture as grey, at a working size
 2. the sheet               (``sheet``)         a sheet photographed on a desk: only the sheet
 3. paper and polarity      (``paper``)         uneven paper subtracted, ink high
-4. printed lines removed   (``lines``)         boxes, rules, grids taken out, crossings kept
+4. printed lines removed   (``boxes``, ``lines``) a box as a whole, rules, grids taken out,
+                                               crossings kept
 5. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped
 6. graded like a scan      (``scan``)          the digit's region at full resolution, 0 to 1
 7. stroke width            (``stroke``)        MNIST's range of pen widths
@@ -23,9 +24,10 @@ import numpy as np
 from PIL import Image
 
 from digitflow.reading import scan
+from digitflow.reading.boxes import find_printed
 from digitflow.reading.colour import grayscale_array
 from digitflow.reading.ink_components import InkGroups, ink_groups
-from digitflow.reading.lines import LINE_FRACTION, Line, find_lines, without_lines
+from digitflow.reading.lines import LINE_FRACTION, Line, without_lines
 from digitflow.reading.masks import bounds, dilated
 from digitflow.reading.mnist_frame import centred_in_frame, fit_box
 from digitflow.reading.paper import Paper, Polarity, read_paper
@@ -191,7 +193,7 @@ def ink_mask(picture: Picture) -> np.ndarray | None:
 
 def _printed_lines(picture: Picture, ink_level: float) -> list[Line]:
     """Step 4's search: the printed lines among what is at least a fraction of the ink."""
-    return find_lines(picture.signal > LINE_FRACTION * ink_level)
+    return find_printed(picture.signal > LINE_FRACTION * ink_level)
 
 
 def digit_from_group(

@@ -1,0 +1,83 @@
+"""A printed box found as a whole (digitflow.reading.boxes, in step 4 of the recipe)."""
+
+import numpy as np
+import pytest
+from pictures import as_image, assert_same_digit, digit_ink, picture
+from PIL import Image, ImageDraw
+
+from digitflow.reading.boxes import find_box
+from digitflow.reading.images import normalise_digit
+from digitflow.reading.recipe import read_picture
+
+PAPER_GREY = 225
+
+
+def quadrilateral_box(corners, width: int, size=(200, 200)) -> Image.Image:
+    """Paper with a box drawn through ``corners`` (x, y), ``width`` px thick."""
+    image = Image.new("L", size, PAPER_GREY)
+    draw = ImageDraw.Draw(image)
+    draw.line([*corners, corners[0], corners[1]], fill=40, width=width, joint="curve")
+    return image
+
+
+def with_digit(image: Image.Image, label: int, at: tuple[int, int], size_px: int = 80):
+    """``image`` with a pen-drawn digit pasted at ``at`` (left, top), darker where it lies."""
+    ink = digit_ink(label, size_px)
+    pixels = np.asarray(image, dtype=np.float32) / 255
+    left, top = at
+    region = pixels[top : top + size_px, left : left + size_px]
+    np.minimum(region, 0.9 - 0.8 * ink, out=region)
+    return as_image(pixels)
+
+
+def alone(label: int, at: tuple[int, int], size_px: int = 80) -> np.ndarray:
+    return normalise_digit(with_digit(Image.new("L", (200, 200), PAPER_GREY), label, at, size_px))
+
+
+@pytest.mark.parametrize("label", [1, 4, 7])
+def test_a_small_thick_box_round_a_digit_is_taken_out(label):
+    """A box a quarter of the picture across, its sides 5 px thick: shorter than the long
+    lines' length and aspect, so only the box as a whole finds them."""
+    box = quadrilateral_box([(75, 72), (125, 72), (125, 128), (75, 128)], width=5)
+    in_box = with_digit(box, label, (80, 80), 40)
+    assert_same_digit(normalise_digit(in_box), alone(label, (80, 80), 40))
+
+
+@pytest.mark.parametrize("label", [0, 1, 5])
+def test_a_phone_photo_s_quadrilateral_box_is_taken_out(label):
+    """The box's corners moved by perspective: each side has its own tilt."""
+    box = quadrilateral_box([(48, 32), (156, 38), (151, 168), (44, 160)], width=4)
+    in_box = with_digit(box, label, (60, 55))
+    reading = read_picture(in_box)
+    assert find_box(reading.picture.printed) is not None
+    assert_same_digit(reading.digit, alone(label, (60, 55)))
+
+
+def test_a_straight_one_touching_its_box_top_and_bottom_is_kept():
+    """The 1's stroke is as long and straight as the box's sides and touches two of them:
+    inside a box nothing is printed."""
+    image = Image.new("L", (120, 120), PAPER_GREY)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([42, 18, 78, 102], outline=60, width=4)
+    draw.line([(58, 22), (62, 98)], fill=30, width=7)
+    plain = Image.new("L", (120, 120), PAPER_GREY)
+    ImageDraw.Draw(plain).line([(58, 22), (62, 98)], fill=30, width=7)
+    reading = read_picture(image)
+    assert len(reading.lines) == 4
+    assert_same_digit(reading.digit, normalise_digit(plain))
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_a_digit_alone_is_not_a_box(label):
+    mask = picture(digit_ink(label)) < 0.6
+    assert find_box(mask) is None
+
+
+def test_a_row_of_boxes_running_off_the_picture_is_not_one_box():
+    """Comb boxes: the two long lines run to the picture's edges, and an outer tooth near
+    them would close a box round several cells."""
+    mask = np.zeros((100, 100), bool)
+    mask[20:22, :] = mask[60:62, :] = True
+    for x in (1, 40, 79):
+        mask[20:62, x : x + 2] = True
+    assert find_box(mask) is None
