@@ -21,11 +21,15 @@ numbers and two small products instead of a blur of 784 values per field.
 
 import numpy as np
 
+from digitflow.network import kernels
 from digitflow.network.lanes import Lanes
 
 SIDE = 28
 PADDED = SIDE + 2
 """Side of a frame with a one-pixel zero border."""
+LAST_SOURCE = np.float32(PADDED - 1 - 1e-3)
+"""The highest source coordinate a pixel reads, in the padded frame: its neighbour one
+further is still on the border."""
 
 
 class Augmenter:
@@ -41,6 +45,7 @@ class Augmenter:
         aspect: float = 0.0,
         pen: float = 0.0,
         lanes: Lanes | None = None,
+        fused: bool = kernels.AVAILABLE,
     ):
         self.shift_px = shift_px
         self.rotate_rad = np.radians(rotate_deg)
@@ -49,7 +54,8 @@ class Augmenter:
         self.pen = pen
         self.field_basis = field_basis(elastic_alpha, elastic_sigma) if elastic_alpha else None
         self.lanes = lanes or Lanes()
-        self.resamplers = [Resampler(0) for _ in range(self.lanes.count)]
+        self.fused = fused
+        self.resamplers = [Resampler(0, fused) for _ in range(self.lanes.count)]
 
     @property
     def active(self) -> bool:
@@ -84,7 +90,7 @@ class Augmenter:
             if len(images) == 0:  # a batch smaller than the lanes
                 return
             if len(images) > self.resamplers[lane].capacity:
-                self.resamplers[lane] = Resampler(len(images))
+                self.resamplers[lane] = Resampler(len(images), self.fused)
             resampler = self.resamplers[lane]
             src = resampler.affine_sources(maps[:, part])
             if fields is not None:
@@ -116,8 +122,9 @@ class Resampler:
     contiguous arrays: numpy is several times slower on strided or broadcast operands.
     """
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, fused: bool = kernels.AVAILABLE):
         self.capacity = capacity
+        self.fused = fused
         pixels = SIDE * SIDE
         # One spare row and value at the end keep the shifted views of the last image in bounds.
         self.padded = np.zeros(capacity * PADDED * PADDED + PADDED + 1, dtype=np.float32)
@@ -151,11 +158,20 @@ class Resampler:
         """Each image of ``X_bx784`` read at ``src`` (overwritten) into ``out``, a contiguous
         (batch, 784) array that may be ``X_bx784`` itself."""
         batch = X_bx784.shape[0]
-        n = batch * SIDE * SIDE
         images = self.padded[: batch * PADDED * PADDED].reshape(batch, PADDED, PADDED)
         images[:, 1:-1, 1:-1] = X_bx784.reshape(batch, SIDE, SIDE)
+        interpolate = kernels.bilinear_interpolate if self.fused else self.interpolate
+        interpolate(images, src, LAST_SOURCE, out)
+        return out
+
+    def interpolate(
+        self, images: np.ndarray, src: np.ndarray, last_source: np.float32, out: np.ndarray
+    ) -> None:
+        """Bilinear reads of padded ``images`` (batch, 30, 30) at ``src`` into ``out``;
+        ``last_source``: the highest coordinate read, just short of the far border."""
+        n = out.size
         # Clipped coordinates land on the zero border, which is the value outside the image.
-        np.clip(src, 0.0, PADDED - 1 - 1e-3, out=src)
+        np.clip(src, 0.0, last_source, out=src)
         floors = self.floors[: 2 * n].reshape(src.shape)
         np.floor(src, out=floors)
         src -= floors  # now the weights of the lower and right neighbours
@@ -183,7 +199,6 @@ class Resampler:
         bottom -= top
         bottom *= wy
         np.add(top, bottom, out=out.reshape(n))
-        return out
 
 
 def turn_and_shift(angles_rad: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:

@@ -8,7 +8,10 @@ weight matrices; biases are not decayed.
 
 A step is a few elementwise passes over every parameter: each rule's ``update`` writes them
 for one flat part of a parameter, and :class:`~digitflow.network.lanes.Lanes` runs the parts
-on both cores at once (same result as one pass over the whole).
+on both cores at once (same result as one pass over the whole). ``update`` is the numpy
+reference of the rule; with numba installed, its ``fused_update`` from
+:mod:`~digitflow.network.kernels` does the same operations in one pass, bit for bit. Every
+scalar reaches either as a float32, as numpy rounds a Python scalar against float32 arrays.
 """
 
 import math
@@ -17,6 +20,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from digitflow.network import kernels
 from digitflow.network.lanes import Lanes
 
 OptimizerName = Literal["gd", "sgd", "momentum", "adam"]
@@ -41,7 +45,7 @@ def flat(array: np.ndarray) -> np.ndarray:
 
 class _Rule:
     """What every rule shares: the flat parameters, the optional weight decay, the lanes
-    that run ``update`` over each lane's part of every parameter."""
+    that run ``update`` (or ``fused_update``) over each lane's part of every parameter."""
 
     def __init__(
         self,
@@ -49,6 +53,7 @@ class _Rule:
         decayed: list[bool],
         weight_decay: float,
         lanes: Lanes | None = None,
+        fused: bool = kernels.AVAILABLE,
     ):
         self.params = [flat(p) for p in params]
         self.weight_decay = weight_decay
@@ -57,13 +62,16 @@ class _Rule:
             for p, flag in zip(self.params, decayed, strict=True)
         ]
         self.lanes = lanes or Lanes()
+        self.fused = fused
         self.state: list[list[np.ndarray]] = [[] for _ in params]
         """Per parameter, the rule's own flat arrays (velocity, moments), same size."""
 
-    def run(self, grads: list[np.ndarray], **scalars: float) -> None:
-        """``update(param, grad, *state, **scalars)`` on every lane's part of every parameter,
+    def run(self, grads: list[np.ndarray], *scalars: float) -> None:
+        """``update(param, grad, *state, *scalars)`` on every lane's part of every parameter,
         after the weight decay."""
         flat_grads = [g.reshape(-1) for g in grads]
+        update = self.fused_update if self.fused else self.update
+        scalars32 = [np.float32(s) for s in scalars]
 
         def lane_work(lane: int) -> None:
             for param, grad, state, scratch in zip(
@@ -73,43 +81,65 @@ class _Rule:
                 if scratch is not None:
                     np.multiply(param[part], self.weight_decay, out=scratch[part])
                     grad[part] += scratch[part]
-                self.update(param[part], grad[part], *(s[part] for s in state), **scalars)
+                update(param[part], grad[part], *(s[part] for s in state), *scalars32)
 
         self.lanes.run(lane_work)
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         """One update at learning rate ``lr`` (a rule needing more scalars overrides it)."""
-        self.run(grads, lr=lr)
+        self.run(grads, lr)
 
 
 class SGD(_Rule):
     """``W -= lr * g``: the seeds' rule (``gd`` runs it on the full batch)."""
 
     @staticmethod
-    def update(param, grad, *, lr):
+    def update(param, grad, lr):
         grad *= lr
         param -= grad
 
+    fused_update = staticmethod(kernels.sgd_update)
+
 
 class Momentum(_Rule):
-    """Heavy ball ``v = beta v + g; W -= lr v``; Nesterov steps by ``g + beta v`` instead."""
+    """Heavy ball: ``v = beta v + g; W -= lr v``."""
 
-    def __init__(self, params, decayed, weight_decay, beta: float, nesterov: bool, lanes=None):
-        super().__init__(params, decayed, weight_decay, lanes)
+    def __init__(
+        self, params, decayed, weight_decay, beta: float, lanes=None, fused=kernels.AVAILABLE
+    ):
+        super().__init__(params, decayed, weight_decay, lanes, fused)
         self.beta = beta
-        self.nesterov = nesterov
         self.state = [[np.zeros_like(p)] for p in self.params]
 
-    def update(self, param, grad, velocity, *, lr):
-        velocity *= self.beta
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        self.run(grads, self.beta, lr)
+
+    @staticmethod
+    def update(param, grad, velocity, beta, lr):
+        velocity *= beta
         velocity += grad
-        if self.nesterov:
-            grad *= lr
-            param -= grad
-            np.multiply(velocity, lr * self.beta, out=grad)
-        else:
-            np.multiply(velocity, lr, out=grad)
+        np.multiply(velocity, lr, out=grad)
         param -= grad
+
+    fused_update = staticmethod(kernels.momentum_update)
+
+
+class Nesterov(Momentum):
+    """Nesterov's momentum: the same velocity, but ``W -= lr (g + beta v)``."""
+
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        self.run(grads, self.beta, lr, lr * self.beta)
+
+    @staticmethod
+    def update(param, grad, velocity, beta, lr, lr_beta):
+        velocity *= beta
+        velocity += grad
+        grad *= lr
+        param -= grad
+        np.multiply(velocity, lr_beta, out=grad)
+        param -= grad
+
+    fused_update = staticmethod(kernels.nesterov_update)
 
 
 class Adam(_Rule):
@@ -120,8 +150,8 @@ class Adam(_Rule):
     epsilon, two passes over every parameter fewer. Same rule, different float rounding.
     """
 
-    def __init__(self, params, decayed, weight_decay, lanes=None):
-        super().__init__(params, decayed, weight_decay, lanes)
+    def __init__(self, params, decayed, weight_decay, lanes=None, fused=kernels.AVAILABLE):
+        super().__init__(params, decayed, weight_decay, lanes, fused)
         self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in self.params]
         self.steps = 0
 
@@ -132,20 +162,22 @@ class Adam(_Rule):
         # lr / c1 * m / (sqrt(v / c2) + eps) = step_size * m' / (sqrt(v') + eps_sum)
         root_scale = math.sqrt((1.0 - ADAM_BETA2) / correction2)
         step_size = lr * (1.0 - ADAM_BETA1) / (correction1 * root_scale)
-        self.run(grads, step_size=step_size, eps_sum=ADAM_EPS / root_scale)
+        self.run(grads, ADAM_BETA1, ADAM_BETA2, step_size, ADAM_EPS / root_scale)
 
     @staticmethod
-    def update(param, grad, mean_sum, square_sum, *, step_size, eps_sum):
-        mean_sum *= ADAM_BETA1  # m' = b1 m' + g
+    def update(param, grad, mean_sum, square_sum, beta1, beta2, step_size, eps_sum):
+        mean_sum *= beta1  # m' = b1 m' + g
         mean_sum += grad
         np.square(grad, out=grad)  # v' = b2 v' + g^2
-        square_sum *= ADAM_BETA2
+        square_sum *= beta2
         square_sum += grad
         np.sqrt(square_sum, out=grad)  # grad becomes the step, in place
         grad += eps_sum
         np.divide(mean_sum, grad, out=grad)
         grad *= step_size
         param -= grad
+
+    fused_update = staticmethod(kernels.adam_update)
 
 
 def make_optimizer(
@@ -157,14 +189,17 @@ def make_optimizer(
     momentum: float = 0.9,
     nesterov: bool = False,
     lanes: Lanes | None = None,
+    fused: bool = kernels.AVAILABLE,
 ) -> Optimizer:
     """The update rule called ``name`` over ``params``; ``decayed[i]`` marks weight matrices;
-    ``lanes``: the cores its passes run on (default: up to two)."""
+    ``lanes``: the cores its passes run on (default: up to two); ``fused``: whether its
+    passes run as one numba kernel (default: when numba is installed)."""
     if name in ("gd", "sgd"):
-        return SGD(params, decayed, weight_decay, lanes)
+        return SGD(params, decayed, weight_decay, lanes, fused=fused)
     if name == "momentum":
-        return Momentum(params, decayed, weight_decay, momentum, nesterov, lanes)
-    return Adam(params, decayed, weight_decay, lanes)
+        rule = Nesterov if nesterov else Momentum
+        return rule(params, decayed, weight_decay, momentum, lanes, fused=fused)
+    return Adam(params, decayed, weight_decay, lanes, fused=fused)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from digitflow.errors import DigitflowError, ParamsError
+from digitflow.network import kernels
 from digitflow.network.augment import Augmenter
 from digitflow.network.lanes import Lanes
 from digitflow.network.mlp import (
@@ -216,12 +217,14 @@ def train(
     *,
     on_epoch: Callable[[EpochStats], None] | None = None,
     lanes: Lanes | None = None,
+    fused: bool = kernels.AVAILABLE,
 ) -> TrainResult:
     """Fit a network; raise :class:`DivergedError` as soon as the loss explodes. ``lanes``:
-    the threads of the elementwise phases (default: up to two); they do not change a bit."""
+    the threads of the elementwise phases (default: up to two); ``fused``: whether those
+    phases run as numba kernels (default: when numba is installed). Neither changes a bit."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
-    step = Stepper(network, config, len(y_train), lanes)
+    step = Stepper(network, config, len(y_train), lanes, fused)
     # Samples-major once, so a shuffled batch is a gather of contiguous rows.
     X_rows = np.ascontiguousarray(X_train_784xm.T, dtype=np.float32)
     has_val = len(y_val) > 0
@@ -260,7 +263,14 @@ class Stepper:
     update) run in :class:`Lanes`, so they use every core too.
     """
 
-    def __init__(self, network: Network, config: TrainConfig, m: int, lanes: Lanes | None = None):
+    def __init__(
+        self,
+        network: Network,
+        config: TrainConfig,
+        m: int,
+        lanes: Lanes | None = None,
+        fused: bool = kernels.AVAILABLE,
+    ):
         self.network = network
         self.config = config
         self.lanes = lanes or Lanes()
@@ -278,6 +288,7 @@ class Stepper:
             momentum=config.momentum,
             nesterov=config.nesterov,
             lanes=self.lanes,
+            fused=fused,
         )
         self.schedule = Schedule(
             "constant" if self.full_batch else config.schedule,
@@ -297,6 +308,7 @@ class Stepper:
                 aspect=config.aspect,
                 pen=config.pen,
                 lanes=self.lanes,
+                fused=fused,
             )
 
     def epoch(
