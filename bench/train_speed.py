@@ -21,9 +21,11 @@ rest. It prints the median and the best of each phase: the best is what an idle 
 augmentation (shifts and turns) and prints what augmentation adds to an epoch, best to best.
 
 ``--threads`` is BLAS's and torch's thread count and the trainer's lanes (the threads its
-elementwise phases run on).
+elementwise phases run on). ``--backend`` picks how those phases run: ``numba`` (fused
+kernels, the default when numba is installed) or ``numpy``; the first line printed says
+which ran. Both give the same bits, so only the times differ.
 
-Needs the bench extra: ``pip install torch==2.13.0 threadpoolctl``.
+Needs the bench extra: ``pip install -e '.[bench]'`` (torch, threadpoolctl, numba).
 
     python bench/train_speed.py --hidden 800 --epochs 3
     python bench/train_speed.py --phases --steps 400
@@ -42,6 +44,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from digitflow.dataset.prepare import load_prepared
+from digitflow.network import kernels
 from digitflow.network.lanes import Lanes
 from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network, init_network, loss_and_dlogits
 from digitflow.network.training import Stepper, TrainConfig, train
@@ -59,10 +62,12 @@ def training_flops(layer_sizes: tuple[int, ...], samples: int) -> float:
     return float(per_sample) * samples
 
 
-def time_digitflow(X_784xm, y, config: TrainConfig, threads: int) -> tuple[float, float]:
+def time_digitflow(
+    X_784xm, y, config: TrainConfig, threads: int, fused: bool
+) -> tuple[float, float]:
     empty_X, empty_y = np.zeros((784, 0), np.float32), np.zeros(0, np.uint8)
     started = time.perf_counter()
-    result = train(X_784xm, y, empty_X, empty_y, config, lanes=Lanes(threads))
+    result = train(X_784xm, y, empty_X, empty_y, config, lanes=Lanes(threads), fused=fused)
     return time.perf_counter() - started, result.history[-1].train_accuracy
 
 
@@ -104,14 +109,14 @@ def time_torch(X_784xm, y, config: TrainConfig) -> tuple[float, float]:
 
 
 def phase_times(
-    X_784xm, y, config: TrainConfig, steps: int, threads: int
+    X_784xm, y, config: TrainConfig, steps: int, threads: int, fused: bool
 ) -> dict[str, list[float]]:
     """Seconds of each phase of each of ``steps`` training steps, driven like the trainer's
     epoch loop through its own :class:`Stepper`, plus ``products``: the step's matrix
     products alone on the same buffers."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
-    stepper = Stepper(network, config, len(y), Lanes(threads))
+    stepper = Stepper(network, config, len(y), Lanes(threads), fused)
     workspace, batch_size = stepper.workspace, stepper.batch_size
     X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
     order = rng.permutation(len(y))
@@ -176,7 +181,9 @@ def print_phases(times: dict[str, list[float]]) -> None:
     print(f"augmentation adds {augment / (step_best - augment):.0%} to a step (best to best)")
 
 
-def print_augmentation_cost(X, y, plain, augmented, threads: int, repeats: int) -> None:
+def print_augmentation_cost(
+    X, y, plain, augmented, threads: int, repeats: int, fused: bool
+) -> None:
     print(
         f"digitflow epochs without and with shift_px={augmented.shift_px} "
         f"rotate_deg={augmented.rotate_deg}, {threads} threads"
@@ -184,7 +191,7 @@ def print_augmentation_cost(X, y, plain, augmented, threads: int, repeats: int) 
     times: dict[str, list[float]] = {"plain": [], "augmented": []}
     for repeat in range(repeats):
         for name, config in (("plain", plain), ("augmented", augmented)):
-            seconds, _ = time_digitflow(X, y, config, threads)
+            seconds, _ = time_digitflow(X, y, config, threads, fused)
             times[name].append(seconds)
             print(f"  run {repeat + 1} {name:9s} {seconds:6.2f} s")
     best = {name: min(values) for name, values in times.items()}
@@ -225,7 +232,16 @@ def main() -> None:
     parser.add_argument(
         "--augmentation", action="store_true", help="epochs without and with augmentation"
     )
+    parser.add_argument(
+        "--backend",
+        choices=["numba", "numpy"],
+        default=kernels.BACKEND,
+        help="how the elementwise phases run (default: numba when it is installed)",
+    )
     args = parser.parse_args()
+    if args.backend == "numba" and not kernels.AVAILABLE:
+        parser.error("--backend numba needs numba: pip install -e '.[fast]'")
+    fused = args.backend == "numba"
 
     torch.set_num_threads(args.threads)
     config = TrainConfig(
@@ -238,20 +254,21 @@ def main() -> None:
     X, y = load_prepared(args.data_dir, "train")
     sizes = (784, *config.hidden, 10)
     print(f"load average {os.getloadavg()[0]:.2f} (numbers are only meaningful near 0)")
+    print(f"elementwise phases: {args.backend}" + (" (fused kernels)" if fused else ""))
     if args.phases:
         print(
             f"{sizes} {args.optimizer} batch={args.batch_size} shift_px={config.shift_px} "
             f"rotate_deg={config.rotate_deg}, {args.threads} threads"
         )
         with threadpool_limits(limits=args.threads, user_api="blas"):
-            print_phases(phase_times(X, y, config, args.steps, args.threads))
+            print_phases(phase_times(X, y, config, args.steps, args.threads, fused))
         return
     # Both sides train on the images as they are: torch gets no augmentation.
     augmented = config
     config = dataclasses.replace(config, shift_px=0, rotate_deg=0.0, elastic_alpha=0.0)
     if args.augmentation:
         with threadpool_limits(limits=args.threads, user_api="blas"):
-            print_augmentation_cost(X, y, config, augmented, args.threads, args.repeats)
+            print_augmentation_cost(X, y, config, augmented, args.threads, args.repeats, fused)
         return
     print(
         f"{sizes} {args.optimizer} lr={args.lr} batch={args.batch_size} epochs={args.epochs} "
@@ -259,7 +276,7 @@ def main() -> None:
     )
     with threadpool_limits(limits=args.threads, user_api="blas"):
         times: dict[str, list[float]] = {"digitflow": [], "torch": []}
-        digitflow = functools.partial(time_digitflow, threads=args.threads)
+        digitflow = functools.partial(time_digitflow, threads=args.threads, fused=fused)
         for repeat in range(args.repeats):
             for name, run in (("digitflow", digitflow), ("torch", time_torch)):
                 seconds, accuracy = run(X, y, config)
