@@ -10,6 +10,10 @@
    blank paper with a smudge, photos of other things (shapes and texture), digits cut by the
    picture's edge. For each: the share of each status, and the detection AUROC (against
    upright photos of MNIST digits) of each signal in SIGNALS.
+4. With --numbers: numbers of 2-4 MNIST digits read in number mode, and the same with one
+   digit replaced by a letter: the statuses, with and without the digit likeness's check of
+   each digit.
+5. With --documents: the statuses of digits on documents.
 
 The model is data/model/weights.npz (or --weights) and the digits come from data/prepared (or
 --data-dir). A weights file without a temperature is calibrated here on the val split first;
@@ -29,7 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from make_not_digits import FIT_LETTERS  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont
 
-from digitflow.batch.chunk_reading import predict_decoded
+from digitflow.batch.chunk_reading import (
+    number_readers,
+    predict_decoded,
+    unlike_digit_of_number,
+)
 from digitflow.batch.predictions_file import decide
 from digitflow.evaluation.calibration import confidence_and_correct, expected_calibration_error
 from digitflow.evaluation.selective import COVERAGES, aurc, risk_at_coverage, risk_coverage
@@ -42,8 +50,10 @@ from digitflow.network.digit_likeness import (
 from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
 from digitflow.network.training import TrainConfig
-from digitflow.reading.images import ImageError, read_image
+from digitflow.reading.images import ImageError, normalise_number, read_image
 from digitflow.reading.one_digit import rejection, with_lines_put_back
+from digitflow.reading.segment import Rejected
+from digitflow.synthetic.numbers import number_ink
 from digitflow.synthetic.photos import draw_digit, make_photo
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -83,6 +93,12 @@ def main() -> None:
         action="store_true",
         help="Then the statuses of the digits on documents (form boxes, ruled and squared "
         "paper, phone photos: bench/photo_accuracy.py's DOCUMENT_STYLES).",
+    )
+    parser.add_argument(
+        "--numbers",
+        action="store_true",
+        help="Then the statuses of numbers of 2-4 digits read with --read number, and of the "
+        "same with one digit replaced by a letter.",
     )
     args = parser.parse_args()
     if not FONTS:
@@ -149,6 +165,8 @@ def main() -> None:
     ):
         pictures = [make(X_test, y_test, rng) for _ in range(args.count)]
         _print_ood(name, _score(network, pictures, threshold), reference)
+    if args.numbers:
+        _numbers(network, X_test, y_test, threshold, rng, args.count)
     if args.documents:
         print(f"\non documents ({args.count} each): share of rows, and accuracy of the ok rows")
         for name, style in DOCUMENT_STYLES:
@@ -229,6 +247,51 @@ def _score(network, pictures: list[Image.Image], threshold: float | None) -> dic
     }
 
 
+def _numbers(network, X, y, threshold: float | None, rng, count: int) -> None:
+    print(f"\nnumbers of 2-4 digits, --read number ({count} each): share of rows, ok rows right")
+    print(f"  {'set':<34} {'ok':>7} {'ok right':>9} {'uncertain':>9} {'rejected':>9} {'error':>6}")
+    classify, likeness = number_readers(network)
+    for spacing in ("generous", "separated", "touching"):
+        for with_letter in (False, True):
+            statuses, unchecked, right = [], [], []
+            for _ in range(count):
+                chosen = rng.integers(0, y.size, int(rng.integers(2, 5)))
+                glyphs = [X[:, i].reshape(28, 28) for i in chosen]
+                truth = "".join(str(y[i]) for i in chosen)
+                if with_letter:
+                    glyphs[int(rng.integers(len(glyphs)))] = _letter_ink(rng)
+                    truth = ""
+                ink = number_ink(glyphs, rng, spacing)
+                aspect = ink.shape[1] / ink.shape[0] * rng.uniform(1.1, 1.6)
+                photo = make_photo(ink, rng, aspect=aspect, max_rotation_deg=0)
+                status, without, read = _number_status(
+                    network, photo, classify, likeness, threshold
+                )
+                statuses.append(status)
+                unchecked.append(without)
+                right.append(read == truth)
+            name = f"{spacing}{', one digit a letter' if with_letter else ''}"
+            for title, status in ((name, statuses), ("  without the likeness", unchecked)):
+                scored = {"status": np.array(status), "predicted": np.array(right)}
+                _print_statuses(title, scored, np.ones(count, bool))
+
+
+def _number_status(network, photo, classify, likeness, threshold) -> tuple[str, str, str]:
+    """Status (decided as predict-folder decides a number row), the status it would have
+    without the digit likeness's check of each digit, and the digits read."""
+    try:
+        number = normalise_number(photo, classify, likeness=likeness)
+    except Rejected:
+        return "rejected", "rejected", ""
+    except ImageError:
+        return "error", "error", ""
+    confidence = f"{float(np.prod(number.probs_kx10.max(axis=1))):.6f}"
+    reason = unlike_digit_of_number(network, number.digits_kx28x28)
+    read = "".join(str(d) for d in number.probs_kx10.argmax(axis=1))
+    threshold = threshold or 0.0
+    return decide(confidence, reason, threshold)[0], decide(confidence, "", threshold)[0], read
+
+
 def _print_statuses(name: str, scored: dict, labels: np.ndarray) -> None:
     status = scored["status"]
     ok = status == "ok"
@@ -274,10 +337,15 @@ def _several_digits(X, y, rng) -> Image.Image:
 
 
 def _letter(X, y, rng, letters: str = LETTERS) -> Image.Image:
+    return make_photo(_letter_ink(rng, letters), rng)
+
+
+def _letter_ink(rng, letters: str = LETTERS) -> np.ndarray:
+    """(64, 64) uint8, ink high: one of ``letters`` in one of the Liberation fonts."""
     font = ImageFont.truetype(str(FONTS[int(rng.integers(len(FONTS)))]), 48)
     canvas = Image.new("L", (64, 64), 0)
     ImageDraw.Draw(canvas).text((32, 32), str(rng.choice(list(letters))), 255, font, "mm")
-    return make_photo(np.asarray(canvas), rng)
+    return np.asarray(canvas)
 
 
 def _unfitted_letter(X, y, rng) -> Image.Image:

@@ -5,13 +5,23 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import init_network
-from digitflow.network.model_io import save_network
+from digitflow.network.model_io import load_network, save_network
 from digitflow.synthetic.photos import draw_digit
 
 
 def save_model(path: Path, seed: int) -> Path:
     save_network(path, init_network((784, 8, 10), np.random.default_rng(seed)), {})
+    return path
+
+
+def save_model_with_likeness(path: Path, min_score: float) -> Path:
+    """The test model with a digit-likeness of 0 for every picture: its score is the log-odds
+    of the network's confidence, far above -100 and below 100."""
+    network, _ = load_network(save_model(path, seed=0))
+    network.likeness = DigitLikeness(np.zeros(8, np.float32), 0.0, min_score)
+    save_network(path, network, {})
     return path
 
 

@@ -24,6 +24,9 @@ from digitflow.reading.segment import Classify, Likeness, Rejected
 
 UNLIKE_A_DIGIT = "looks like none of the digits the network learned (a letter, a drawing?)"
 """The reason of a row whose picture the network's digit-likeness score turns away."""
+UNLIKE_A_NUMBER_DIGIT = "digit {} of {} looks like none of the digits the network learned"
+"""The reason of a number row one of whose digits the digit likeness turns away (a letter
+among the digits: with one in a number of 2-4, bench/trust.py --numbers)."""
 LINE_CHANGES_THE_DIGIT = "a printed line touches the digit: with it put back, it reads {}"
 """The reason of a row whose digit reads as another with the printed lines near it put back
 (``one_digit.with_lines_put_back``): the line took a stroke, or left one in ..."""
@@ -115,11 +118,24 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
             errors[i] = describe_failure(exc, path, rel_path)
             continue
         numbers.append(number.probs_kx10)
-        rejections.append("")
+        rejections.append(unlike_digit_of_number(network, number.digits_kx28x28))
         if decoding.debug_dir is not None:
             picture = Image.fromarray(number_picture(number))
             save_debug_png(decoding.debug_dir / f"{rel_path}.png", picture)
     return numbers, errors, rejections
+
+
+def unlike_digit_of_number(network: Network, digits_kx28x28: np.ndarray) -> str:
+    """:data:`UNLIKE_A_NUMBER_DIGIT` for the first of a number's k digits the model's digit
+    likeness turns away, as it turns away a lone digit; "" when it turns away none (or the
+    model has no likeness)."""
+    if network.likeness is None or not len(digits_kx28x28):
+        return ""
+    X_784xk = digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T
+    unlike = np.flatnonzero(network.likeness.unlike(network, X_784xk)[1])
+    if not unlike.size:
+        return ""
+    return UNLIKE_A_NUMBER_DIGIT.format(int(unlike[0]) + 1, len(digits_kx28x28))
 
 
 def number_readers(network: Network) -> tuple[Classify, Likeness | None]:

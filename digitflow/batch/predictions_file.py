@@ -129,8 +129,8 @@ def number_rows(
 ) -> list[Row]:
     """Number-mode rows for decoded files; ``probs[j]`` (k, 10) holds the probabilities of
     the k digits of ``files[j]``, left to right. A number read with a confidence below
-    ``min_confidence`` is ``uncertain``; a file with a reason in ``rejections`` (no digits
-    read) is ``rejected`` with it."""
+    ``min_confidence`` is ``uncertain``; a file with a reason in ``rejections`` is ``rejected``
+    with it (and no confidence; its digits, if any were read, kept)."""
     rows = []
     rejections = rejections or [""] * len(files)
     for found, probs_kx10, rejection in zip(files, probs, rejections, strict=True):

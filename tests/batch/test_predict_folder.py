@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import digit_image, make_folder, save_digit, save_model
+from helpers import digit_image, make_folder, save_digit, save_model, save_model_with_likeness
 from PIL import Image, ImageDraw
 from threadpoolctl import threadpool_info
 
@@ -31,7 +31,6 @@ from digitflow.batch.predict import (
 )
 from digitflow.batch.predictions_file import COLUMNS, PROBABILITY_COLUMNS, PredictionsFileError
 from digitflow.errors import ParamsError
-from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import ModelFormatError, load_network, save_network
 from digitflow.reading import images
@@ -736,15 +735,6 @@ def test_a_picture_of_several_digits_is_rejected_with_its_reason(tmp_path, model
     row = rows(tmp_path).loc["number.png"]
     assert row["status"] == "rejected" and row["predicted"] != ""
     assert row["error"] == "2 digits side by side: use --read number"
-
-
-def save_model_with_likeness(path: Path, min_score: float) -> Path:
-    """The test model with a digit-likeness of 0 for every picture: its score is the log-odds
-    of the network's confidence, far above -100 and below 100."""
-    network, _ = load_network(save_model(path, seed=0))
-    network.likeness = DigitLikeness(np.zeros(8, np.float32), 0.0, min_score)
-    save_network(path, network, {})
-    return path
 
 
 def test_a_picture_unlike_the_digits_learned_is_rejected_keeping_its_answer(tmp_path, model):

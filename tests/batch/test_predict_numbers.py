@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import save_digit, save_model, save_number
+from helpers import save_digit, save_model, save_model_with_likeness, save_number
 from PIL import Image
 
+from digitflow.batch.chunk_reading import UNLIKE_A_NUMBER_DIGIT
 from digitflow.batch.folder_walk import FoundFile
 from digitflow.batch.predict import PredictFolderConfig, predict_folder
 from digitflow.batch.predictions_file import (
@@ -117,3 +118,15 @@ def test_worker_processes_read_numbers_as_one_process_does(tmp_path, model):
     one = run(tmp_path, model)
     two = run(tmp_path, model, jobs=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_a_number_with_a_digit_unlike_those_learned_is_rejected_keeping_its_digits(tmp_path):
+    save_number(tmp_path / "in" / "n.png", [1, 2])
+    row = run(tmp_path, save_model_with_likeness(tmp_path / "strict.npz", 100.0)).loc["n.png"]
+    assert (row["status"], row["error"]) == (
+        "rejected",
+        UNLIKE_A_NUMBER_DIGIT.format(1, int(row["digits"])),
+    )
+    assert len(row["predicted"]) == int(row["digits"]) > 0
+    lenient = run(tmp_path, save_model_with_likeness(tmp_path / "lenient.npz", -100.0))
+    assert lenient.loc["n.png", "status"] != "rejected"
