@@ -15,10 +15,10 @@ its pixels are looked at, and one whose ink spans too few columns before its run
 ends meet lines across them (a box's short sides) are looked for only along the tilts square
 to the longest line, and not at all on squared paper (lines running from edge to edge both
 ways), where the search is made again keeping each line's band to its core, so that a
-stroke lying along a line neither thickens it nor goes with it. A stroke that crosses
-a line (ink just beyond both sides of the band that is not itself a line) keeps its pixels
-in the band, so the gap the line leaves in the stroke is filled; so does ink over a line
-printed lighter than it, wherever it lies on the line.
+stroke lying along a line neither thickens it nor goes with it. A stroke that crosses a
+line (ink just beyond both sides of the band that is not itself a line, straight across or
+slantwise) keeps its pixels in the band, so the gap the line leaves in the stroke is filled;
+so does ink over a line printed lighter than it, wherever it lies on the line.
 """
 
 import statistics
@@ -249,7 +249,9 @@ def _band_steps(line: Line, along: np.ndarray, grow_px: float, size: int):
 
 def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.ndarray:
     """Mask (h, w) of the pixels of the lines' bands where a stroke crosses: ink that is not
-    printed lies just beyond both edges of the band."""
+    printed lies just beyond both edges of the band, straight across or, away from those, at
+    most the band's thickness apart along it (a stroke crossing at 45° or steeper): the band
+    is kept between them."""
     strokes = ink & ~printed
     kept = np.zeros(ink.shape, dtype=bool)
     for line in lines:
@@ -265,12 +267,30 @@ def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.nda
                 across = edge + sign * step
                 valid = (across >= 0) & (across < size)
                 found[valid] |= seen[across[valid], along[valid]]
-        crossed = before & after
+        across_it = before & after
+        reach = int((high - low).max())
+        slantwise = (_found_within(before, -reach) & _found_within(after, reach)) | (
+            _found_within(after, -reach) & _found_within(before, reach)
+        )
+        # Where a stroke leaves straight across, a stroke along the line (a 7's bar on it)
+        # meets it: only the slantwise crossings away from it are filled.
+        near_across = _found_within(across_it, -reach) | _found_within(across_it, reach)
+        crossed = across_it | (slantwise & ~near_across)
         for across in range(0, int((high - low).max()) + 1):
             rows = low[crossed] + across
             inside = (rows >= 0) & (rows < size) & (rows <= high[crossed])
             target[rows[inside], along[crossed][inside]] = True
     return kept
+
+
+def _found_within(found: np.ndarray, reach: int) -> np.ndarray:
+    """For each index of the (n,) bool ``found``: is one True within ``reach`` indices
+    before it (``reach`` < 0) or after it (``reach`` > 0), itself included?"""
+    seen = np.concatenate([[0], np.cumsum(found)])
+    index = np.arange(found.size)
+    if reach < 0:
+        return seen[index + 1] > seen[np.maximum(index + reach, 0)]
+    return seen[np.minimum(index + reach + 1, found.size)] > seen[index]
 
 
 _TILTS = np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 1e-6, TILT_STEP_DEG)

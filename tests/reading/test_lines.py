@@ -7,6 +7,7 @@ from pictures import PAPER, as_image, assert_same_digit, digit_ink, picture
 from PIL import Image, ImageDraw, ImageFilter
 
 from digitflow.reading.images import normalise_digit
+from digitflow.reading.lines import Line, without_lines
 from digitflow.reading.recipe import read_picture
 from digitflow.synthetic.photos import draw_digit
 
@@ -256,3 +257,18 @@ def test_a_stroke_between_two_squared_paper_lines_is_not_a_short_side():
     assert len(reading.lines) == 10
     alone = normalise_digit(as_image(plain).filter(ImageFilter.GaussianBlur(0.7)))
     assert_same_digit(reading.digit, alone)
+
+
+def test_a_stroke_crossing_a_line_at_45_degrees_keeps_its_pixels_in_the_band():
+    """It leaves the band a few px along from where it entered: the gap is filled all the
+    same, and the line is taken out everywhere else."""
+    signal = np.zeros((60, 60), np.float32)
+    signal[29:31, :] = 1.0
+    ys, xs = np.indices(signal.shape)
+    stroke = (np.abs((ys - 30) - (xs - 30)) <= 1) & (np.abs(ys - 30) <= 20)
+    signal[stroke] = 1.0
+    line = Line(True, 0.0, (29.0, 31.0), (0, 60))
+    cleaned, _, _ = without_lines(signal, 1.0, [line])
+    band = (ys >= 28) & (ys <= 32)
+    assert (cleaned[band & stroke] > 0).all()
+    assert (cleaned[band & (np.abs(xs - 30) > 8)] == 0).all()
