@@ -77,7 +77,7 @@ class TrainConfig:
     """Augmentation: elastic distortion strength in pixels (0: off); Simard et al. use 34."""
     elastic_sigma: float = 4.0
     """Smoothness of the elastic displacement field, in pixels."""
-    slant: float = 0.0
+    slant: float = 0.3
     """Augmentation: shear each image's columns by up to this times the row each way (0: off;
     0.3 leans the top of a 20 px digit 6 px), for hands that slant."""
     aspect: float = 0.0

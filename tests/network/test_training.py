@@ -23,7 +23,14 @@ from digitflow.network.training import (
 from digitflow.params import load_section
 
 TINY = TrainConfig(
-    hidden=(16,), optimizer="momentum", lr=0.05, batch_size=32, epochs=4, shift_px=0, rotate_deg=0.0
+    hidden=(16,),
+    optimizer="momentum",
+    lr=0.05,
+    batch_size=32,
+    epochs=4,
+    shift_px=0,
+    rotate_deg=0.0,
+    slant=0.0,
 )
 
 
