@@ -2,8 +2,8 @@
 
 Both train the same architecture with the same optimiser, learning rate, batch size and number
 of epochs (by default those of ``TrainConfig``, i.e. of params.yaml's defaults) on the same
-prepared arrays (shuffled each epoch, no augmentation: no shifts, turns or elastic
-distortion, no validation pass), with the same
+prepared arrays (shuffled each epoch, no augmentation: no shifts, turns, slant or
+elastic distortion, no validation pass), with the same
 number of threads. Prints the seconds of each, the ratio, and the
 achieved GFLOP/s against a plain numpy float32 sgemm of this machine (a square 2048 product and
 the first layer's own (batch, 784) @ (784, hidden) shape).
@@ -18,7 +18,7 @@ steps, and the step's matrix products alone on the same buffers: what is BLAS an
 rest. It prints the median and the best of each phase: the best is what an idle machine gives.
 
 ``--augmentation`` instead alternates digitflow's epochs without and with its default
-augmentation (shifts and turns) and prints what augmentation adds to an epoch, best to best.
+augmentation (shifts, turns and slant) and prints what augmentation adds to an epoch, best to best.
 
 ``--threads`` is BLAS's and torch's thread count and the trainer's lanes (the threads its
 elementwise phases run on). ``--backend`` picks how those phases run: ``numba`` (fused
@@ -186,7 +186,8 @@ def print_augmentation_cost(
 ) -> None:
     print(
         f"digitflow epochs without and with shift_px={augmented.shift_px} "
-        f"rotate_deg={augmented.rotate_deg}, {threads} threads"
+        f"rotate_deg={augmented.rotate_deg} slant={augmented.slant} aspect={augmented.aspect} "
+        f"pen={augmented.pen}, {threads} threads"
     )
     times: dict[str, list[float]] = {"plain": [], "augmented": []}
     for repeat in range(repeats):
@@ -258,14 +259,16 @@ def main() -> None:
     if args.phases:
         print(
             f"{sizes} {args.optimizer} batch={args.batch_size} shift_px={config.shift_px} "
-            f"rotate_deg={config.rotate_deg}, {args.threads} threads"
+            f"rotate_deg={config.rotate_deg} slant={config.slant}, {args.threads} threads"
         )
         with threadpool_limits(limits=args.threads, user_api="blas"):
             print_phases(phase_times(X, y, config, args.steps, args.threads, fused))
         return
     # Both sides train on the images as they are: torch gets no augmentation.
     augmented = config
-    config = dataclasses.replace(config, shift_px=0, rotate_deg=0.0, elastic_alpha=0.0)
+    config = dataclasses.replace(
+        config, shift_px=0, rotate_deg=0.0, elastic_alpha=0.0, slant=0.0, aspect=0.0, pen=0.0
+    )
     if args.augmentation:
         with threadpool_limits(limits=args.threads, user_api="blas"):
             print_augmentation_cost(X, y, config, augmented, args.threads, args.repeats, fused)
