@@ -41,13 +41,13 @@ ChunkFiles = list[tuple[Path | str, str]]
 """``(path or URL, rel_path)`` of each file to read: only these travel to a worker, never
 pixels."""
 ChunkResult = tuple[np.ndarray | list[np.ndarray], list[str], list[str]]
-Decoded = tuple[np.ndarray, list[str], list[str], list[np.ndarray | None]]
-"""What :func:`decode_files` returns: see there."""
 """``(probs, errors, rejections)``: one error message per file ("" when it was read); the
 probabilities of the k files that were read, in order: (10, k) in digit mode; in number mode
 one (digits, 10) array per file read, its digits left to right; and for each of those k why
 it is not what the read mode expects ("" when nothing says so; in number mode, more marks
 than ``max_digits`` or several lines of writing, with no digits)."""
+Decoded = tuple[np.ndarray, list[str], list[str], list[np.ndarray | None]]
+"""What :func:`decode_files` returns: see there."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def predict_decoded(
     digits_kx28x28: np.ndarray,
     errors: list[str],
     rejections: list[str],
-    put_back: list[np.ndarray | None] | None = None,
+    put_back: list[np.ndarray | None],
 ) -> ChunkResult:
     """The chunk's result from what :func:`decode_files` returned: probabilities (10, number
     of files without an error) of the decoded digits, and their rejections: reading's; or
@@ -175,7 +175,7 @@ def predict_decoded(
         probs, unlike = network.predict_proba(X_784xk), np.zeros(len(ok), bool)
     else:
         probs, unlike = network.likeness.unlike(network, X_784xk)
-    changed = _changed_digits(network, probs.argmax(axis=0), put_back or [None] * len(ok))
+    changed = _changed_digits(network, probs.argmax(axis=0), put_back)
     rejections = [
         reason or changed[j] or (UNLIKE_A_DIGIT if unlike[j] else "")
         for j, reason in enumerate(rejections)
