@@ -276,7 +276,7 @@ def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.nda
         # meets it: only the slantwise crossings away from it are filled.
         near_across = _found_within(across_it, -reach) | _found_within(across_it, reach)
         crossed = across_it | (slantwise & ~near_across)
-        for across in range(0, int((high - low).max()) + 1):
+        for across in range(0, reach + 1):
             rows = low[crossed] + across
             inside = (rows >= 0) & (rows < size) & (rows <= high[crossed])
             target[rows[inside], along[crossed][inside]] = True
