@@ -2,11 +2,16 @@
 
 The paper is first modelled as a plane fitted to the picture's edge pixels (a digit touches
 the edges in a few places at most, however big and bold it is). Ink is the extreme that strays
-furthest from that plane, which gives the polarity; pixels more than half as far as that are
-taken for ink. A coarse grid of cells then follows lighting gradients, vignetting and paper
-tint: each cell's level and grain come from the paper side of its other pixels (the blurred
-edges of strokes are among them), and cells that are nearly all ink take the level of their
-neighbours. Subtracting the model leaves the ink's signal, ink high, near zero on the paper.
+furthest both from that plane and from its own neighbourhood, which gives the polarity (the
+lit side of a shadow across the sheet strays from a plane fitted to its shadowed edges, but
+not from its neighbourhood; a bold digit's paper gaps stray from their neighbourhood, but not
+from the plane). Pixels more than half as far from the plane as the ink, and as far from the
+most paper-like level near them, are taken for ink (a deep shadow is as far from the plane,
+but not from the shadowed paper around it). A coarse grid of cells then follows lighting
+gradients, vignetting and paper tint: each cell's level and grain come from the paper side
+of its other pixels (the blurred edges of strokes are among them), and cells that are nearly
+all ink take the level of their neighbours. Subtracting the model leaves the ink's signal,
+ink high, near zero on the paper.
 """
 
 from dataclasses import dataclass
@@ -33,6 +38,9 @@ PAPER_QUANTILES = (0.05, 0.25)
 """Quantiles of a cell's remaining pixels, from the paper's side, read as paper (the rest may
 be the blurred edges of strokes): the level is found from the second, the grain from the gap
 between the two."""
+NEIGHBOURHOOD = 0.15
+"""A pixel's neighbourhood, for the polarity: blocks of this share of the picture's long side
+(wider than a stroke, narrower than a shadow's lit or shadowed part)."""
 MIN_PAPER_SHARE = 0.1
 """A cell with less paper than this share takes its level from its neighbours."""
 _PAPER_Z = tuple(NormalDist().inv_cdf(share) for share in PAPER_QUANTILES)
@@ -80,10 +88,14 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
     residual = small - _edge_plane(small)
     dark_ink, light_ink = _strays(residual)
     if polarity == "auto":
-        polarity = "dark-on-light" if dark_ink > light_ink else "light-on-dark"
+        dark_near, light_near = _strays(small - _neighbourhood_mean(small))
+        dark = min(dark_ink, dark_near) > min(light_ink, light_near)
+        polarity = "dark-on-light" if dark else "light-on-dark"
     light = polarity == "light-on-dark"
     ink = small if light else 1.0 - small
-    is_ink = (residual if light else -residual) > INK_CUT * (light_ink if light else dark_ink)
+    contrast = light_ink if light else dark_ink
+    is_ink = (residual if light else -residual) > INK_CUT * contrast
+    is_ink &= ink - _nearby_paper(ink) > INK_CUT * contrast
     # Each cell's pixels in ink units, its ink moved to the end as +inf: the first ``count``
     # sorted values are its paper.
     ordered, cell_px = _sorted_cells(np.where(is_ink, np.inf, ink))
@@ -156,6 +168,40 @@ def median(values: np.ndarray) -> float:
     return float(np.partition(values, middle)[middle])
 
 
+def _nearby_paper(ink: np.ndarray) -> np.ndarray:
+    """(h, w): the most paper-like level (in ink units) near each pixel: each cell's outer
+    paper quantile, the lowest of its 3×3 cells (a bold stroke may cover a whole cell),
+    spread back bilinearly."""
+    cells, cell_px = _cells(ink)
+    k = int(PAPER_QUANTILES[0] * cells.shape[-1])
+    lowest = np.partition(cells, k, axis=-1)[..., k]
+    near = _lowest3x3(lowest)
+    height, width = ink.shape
+    box = (0.0, 0.0, width / cell_px, height / cell_px)
+    spread = Image.fromarray(near).resize((width, height), Image.Resampling.BILINEAR, box=box)
+    return np.asarray(spread)
+
+
+def _lowest3x3(cells: np.ndarray) -> np.ndarray:
+    """The least value over each cell's 3×3 neighbourhood (edges repeated), rows then
+    columns."""
+    rows = cells.copy()
+    np.minimum(rows[1:], cells[:-1], out=rows[1:])
+    np.minimum(rows[:-1], cells[1:], out=rows[:-1])
+    least = rows.copy()
+    np.minimum(least[:, 1:], rows[:, :-1], out=least[:, 1:])
+    np.minimum(least[:, :-1], rows[:, 1:], out=least[:, :-1])
+    return least
+
+
+def _neighbourhood_mean(small: np.ndarray) -> np.ndarray:
+    """(h, w): ``small`` averaged over blocks of NEIGHBOURHOOD of its long side, spread back
+    smoothly (bilinear) to its size."""
+    block = max(2, int(NEIGHBOURHOOD * max(small.shape)))
+    means = Image.fromarray(small).reduce(block)
+    return np.asarray(means.resize(small.shape[::-1], Image.Resampling.BILINEAR))
+
+
 def _strays(residual: np.ndarray) -> tuple[float, float]:
     """How far the darkest and the brightest pixels stray from the plane (both >= 0), each
     ignoring the few most extreme pixels, which may be noise."""
@@ -168,12 +214,19 @@ def _strays(residual: np.ndarray) -> tuple[float, float]:
 
 def _sorted_cells(small: np.ndarray) -> tuple[np.ndarray, int]:
     """Each cell's pixels in ascending order, (gh, gw, cell²), and the cell's side."""
+    cells, cell = _cells(small)
+    return np.sort(cells, axis=-1), cell  # faster than a multi-rank partition of short rows
+
+
+def _cells(small: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each cell's pixels, (gh, gw, cell²), and the cell's side: GRID_CELLS along the long
+    side, the picture mirrored beyond its far edges to fill the last ones."""
     height, width = small.shape
     cell = max(2, -(-max(height, width) // GRID_CELLS))
     rows, cols = -(-height // cell), -(-width // cell)
     padded = small[np.ix_(_mirrored(height, rows * cell), _mirrored(width, cols * cell))]
     cells = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    return np.sort(cells, axis=-1), cell  # faster than a multi-rank partition of short rows
+    return cells, cell
 
 
 def _mirrored(size: int, total: int) -> np.ndarray:

@@ -144,6 +144,32 @@ def test_a_soft_shadow_over_half_the_paper_is_not_ink():
     assert_same_digit(normalise_digit(as_image(pixels)), reference())
 
 
+def shadowed(label: int, edge_px: float, depth: float, tilt: float = 0.0) -> np.ndarray:
+    """``picture(digit_ink(label))`` under a shadow, ``depth`` deep, beyond a soft edge
+    ``edge_px`` from the left (its normal ``tilt`` radians from the rows)."""
+    rows, cols = np.mgrid[0:160, 0:200].astype(np.float32)
+    across = np.cos(tilt) * cols + np.sin(tilt) * rows
+    return picture(digit_ink(label), lighting=1 - depth / (1 + np.exp(-(across - edge_px) / 3)))
+
+
+@pytest.mark.parametrize("label", [1, 7])
+@pytest.mark.parametrize(("edge_px", "tilt"), [(60, 0.0), (100, 0.6)])
+def test_a_shadow_over_the_digit_does_not_turn_the_polarity(label, edge_px, tilt):
+    """The lit strip beside a deep shadow strays further from a plane fitted to the
+    shadowed edges than the ink does, but it does not stand out from its neighbourhood."""
+    pixels = shadowed(label, edge_px, 0.5, tilt)
+    assert read_picture(as_image(pixels)).polarity == "dark-on-light"
+
+
+@pytest.mark.parametrize("label", [4, 7])
+@pytest.mark.parametrize("edge_px", [120, 150])
+def test_a_deep_shadow_beside_the_digit_is_paper(label, edge_px):
+    """A shadow as dark as half the ink's contrast strays from the plane like ink, but it
+    is no darker than the paper near it: its cells' paper is the shadow's."""
+    expected = normalise_digit(as_image(picture(digit_ink(label))))
+    assert_same_digit(normalise_digit(as_image(shadowed(label, edge_px, 0.5))), expected)
+
+
 @pytest.mark.parametrize("desk", [0.15, 0.45], ids=["dark desk", "grey desk"])
 def test_a_sheet_photographed_on_a_desk_is_read_like_the_sheet_alone(desk):
     sheet = picture(digit_ink())  # 160 x 200
