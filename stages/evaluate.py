@@ -19,6 +19,7 @@ from digitflow.evaluation.metrics import (
 )
 from digitflow.evaluation.report import EvaluateConfig, png_bytes, prediction_grid, worst_grid
 from digitflow.evaluation.selective import curve_records, risk_coverage
+from digitflow.network.digit_likeness import hidden_and_logits
 from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
 from digitflow.options import PARAMS_FILE, ParamsFile, command_app
@@ -71,7 +72,7 @@ def main(
     network, meta = load_network(model)
     min_confidence = stored_min_confidence(model, meta)
     X_784xm, y_true = load_prepared(data_dir, SPLIT)
-    logits_10xm = network.predict_logits(X_784xm)
+    hidden_hxm, logits_10xm = hidden_and_logits(network, X_784xm)  # one pass for both
     proba_uncalibrated_10xm = softmax_columns(logits_10xm.copy())
     proba_10xm = softmax_columns(scaled_logits(logits_10xm, network.temperature))
     y_pred = predicted_classes(proba_10xm)
@@ -79,7 +80,9 @@ def main(
     scores[SPLIT] |= confidence_scores(
         proba_10xm, proba_uncalibrated_10xm, y_true, network.temperature, min_confidence
     )
-    unlike = None if network.likeness is None else network.likeness.unlike(network, X_784xm)[1]
+    unlike = (
+        None if network.likeness is None else network.likeness.below_min(hidden_hxm, proba_10xm)
+    )
     scores[SPLIT] |= status_scores(proba_10xm, y_true, min_confidence, unlike)
     confidence, correct = confidence_and_correct(proba_10xm, y_true)
     reliability_points = reliability_bins(confidence, correct)

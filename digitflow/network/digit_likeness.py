@@ -19,13 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from digitflow.errors import DigitflowError
-from digitflow.network.mlp import (
-    PREDICT_CHUNK,
-    Network,
-    Workspace,
-    scaled_logits,
-    softmax_columns,
-)
+from digitflow.network.mlp import Network, scaled_logits, softmax_columns
 
 DIGITS_REJECTED = 0.005
 """Share of the validation digits scoring below ``min_score``."""
@@ -70,6 +64,11 @@ class DigitLikeness:
         probs, likeness = self.probabilities_and_likeness(network, X_784xm)
         return probs, likeness + confidence_log_odds(probs) < self.min_score
 
+    def below_min(self, hidden_hxm: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
+        """(m,) bool: which pictures score below ``min_score``, from the last hidden layer's
+        activations and the calibrated probabilities of a forward pass already made."""
+        return self.scores(hidden_hxm, probs_10xm) < self.min_score
+
 
 def confidence_log_odds(probs_10xm: np.ndarray) -> np.ndarray:
     """(m,) float32 log(p / (1 - p)) of each column's top probability, p kept below 1."""
@@ -101,16 +100,8 @@ def load_not_digits(path: Path) -> np.ndarray:
 def hidden_and_logits(network: Network, X_784xm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The last hidden layer's activations (units, m) and the raw logits (10, m), float32,
     from one forward pass in chunks (the logits equal :meth:`Network.predict_logits`')."""
-    m = X_784xm.shape[1]
-    sizes = network.layer_sizes
-    hidden = np.empty((sizes[-2], m), dtype=np.float32)
-    logits = np.empty((sizes[-1], m), dtype=np.float32)
-    workspace = Workspace(network, min(m, PREDICT_CHUNK))
-    for start in range(0, m, PREDICT_CHUNK):
-        stop = min(start + PREDICT_CHUNK, m)
-        logits[:, start:stop] = workspace.forward(network, X_784xm[:, start:stop])
-        hidden[:, start:stop] = workspace.activations[-2][:, : stop - start]
-    return hidden, logits
+    hidden = np.empty((network.layer_sizes[-2], X_784xm.shape[1]), dtype=np.float32)
+    return hidden, network.predict_logits(X_784xm, hidden)
 
 
 def fit_digit_likeness(

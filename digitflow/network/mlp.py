@@ -41,14 +41,20 @@ class Network:
         """Units per layer from input to output, e.g. (784, 800, 10)."""
         return (self.weights[0].shape[1], *(W.shape[0] for W in self.weights))
 
-    def predict_logits(self, X_784xm: np.ndarray) -> np.ndarray:
-        """Raw logits, (10, m) float32, before any temperature, computed in chunks of samples."""
+    def predict_logits(
+        self, X_784xm: np.ndarray, last_hidden_hxm: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Raw logits, (10, m) float32, before any temperature, computed in chunks of samples;
+        the last hidden layer's activations are copied into ``last_hidden_hxm`` (units, m)
+        when one is given."""
         m = X_784xm.shape[1]
         logits_10xm = np.empty((self.layer_sizes[-1], m), dtype=np.float32)
         workspace = Workspace(self, min(m, PREDICT_CHUNK))
         for start in range(0, m, PREDICT_CHUNK):
             stop = min(start + PREDICT_CHUNK, m)
             logits_10xm[:, start:stop] = workspace.forward(self, X_784xm[:, start:stop])
+            if last_hidden_hxm is not None:
+                last_hidden_hxm[:, start:stop] = workspace.activations[-2][:, : stop - start]
         return logits_10xm
 
     def predict_proba(self, X_784xm: np.ndarray) -> np.ndarray:

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 from helpers import synthetic_digits
 
+from digitflow.network import mlp
 from digitflow.network.digit_likeness import (
     DIGITS_REJECTED,
     confidence_log_odds,
     fit_digit_likeness,
     hidden_and_logits,
 )
-from digitflow.network.mlp import init_network
+from digitflow.network.mlp import PREDICT_CHUNK, init_network
 
 
 @pytest.fixture
@@ -32,11 +33,25 @@ def scored(likeness, network, X_784xm: np.ndarray) -> np.ndarray:
     return likeness.scores(hidden_and_logits(network, X_784xm)[0], network.predict_proba(X_784xm))
 
 
-def test_hidden_and_logits_gives_the_networks_logits(network):
+@pytest.mark.parametrize("chunk", [PREDICT_CHUNK, 16])  # one chunk, and several
+def test_hidden_and_logits_gives_the_networks_hidden_layer_and_logits(network, chunk, monkeypatch):
+    monkeypatch.setattr(mlp, "PREDICT_CHUNK", chunk)
     X, _ = synthetic_digits(50, seed=1)
     hidden, logits = hidden_and_logits(network, X)
-    assert hidden.shape == (32, 50) and hidden.min() >= 0
+    relu = np.maximum(network.weights[0] @ X + network.biases[0], 0)
+    np.testing.assert_allclose(hidden, relu, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(logits, network.predict_logits(X))
+
+
+def test_the_score_of_a_pass_already_made_turns_away_what_unlike_does(network):
+    likeness = fit_digit_likeness(
+        network, synthetic_digits(200, seed=1)[0], not_digits(200, 2), synthetic_digits(100, 3)[0]
+    )
+    X = np.concatenate([synthetic_digits(50, seed=4)[0], not_digits(50, 5)], axis=1)
+    probs, unlike = likeness.unlike(network, X)
+    hidden, _ = hidden_and_logits(network, X)
+    assert unlike.any() and not unlike.all()
+    np.testing.assert_array_equal(likeness.below_min(hidden, probs), unlike)
 
 
 def test_fitted_score_puts_digits_above_non_digits(network):
