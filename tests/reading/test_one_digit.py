@@ -200,3 +200,15 @@ def test_the_lines_near_the_digit_are_put_back_and_none_when_no_line_came_near()
     reading = read_picture(seven_in_a_box(bar_y=22))  # the bar went out with the box's top
     put_back = with_lines_put_back(reading) > BILEVEL_CUT
     assert put_back.any() and not np.array_equal(put_back, reading.digit > BILEVEL_CUT)
+
+
+def test_a_thin_line_left_in_that_runs_off_the_edge_cuts_nothing_and_a_stroke_beside_it_does():
+    seven = np.zeros((100, 100), bool)
+    seven[20:28, 30:70] = True  # the bar
+    seven[28:80, 55:63] = True  # the stem
+    with_line = seven.copy()
+    with_line[50, :55] = True  # a ruled line left in, 1 px thick, from the stem to the edge
+    assert not runs_off_edge(with_line, with_line.astype(np.float32))
+    cut = with_line.copy()
+    cut[20:28, 0:30] = True  # the bar itself runs off the edge, above the line
+    assert runs_off_edge(cut, cut.astype(np.float32))
