@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from dvclive import Live
 
@@ -23,9 +24,12 @@ from digitflow.network.training import (
     collapsed_class,
     train,
 )
+from digitflow.network.whole_digit import FIT_PIECES, fit_whole_digit
 from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 from digitflow.progress import count_progress, interactive
+from digitflow.reading.recipe import mnist_digit
+from digitflow.synthetic.pieces import piece_examples
 
 app = command_app()
 
@@ -126,7 +130,7 @@ def main(
         live.step = len(result.history)  # next_step has moved it one past the last epoch
         calibration = calibrate(result.network, X_val, y_val, config)
         if X_not_digits is not None:
-            fit_likeness(result.network, X_train, X_not_digits, X_val)
+            fit_likeness(result.network, X_train, X_not_digits, X_val, config.seed)
         save_network(out, result.network, result.summary(config) | {"calibration": calibration})
 
     if len(result.history) < config.epochs:
@@ -157,8 +161,10 @@ def calibrate(network: Network, X_val, y_val, config: TrainConfig) -> dict:
     return calibration
 
 
-def fit_likeness(network: Network, X_train, X_not_digits, X_val) -> None:
-    """Set ``network.likeness``, fitted on training digits against ``X_not_digits``."""
+def fit_likeness(network: Network, X_train, X_not_digits, X_val, seed: int) -> None:
+    """Set ``network.likeness``, fitted on training digits against ``X_not_digits``, and
+    ``network.whole_digit``, fitted on training digits against pairs and fragments of them
+    made with ``seed``."""
     if X_val.shape[1] == 0:
         warn("no validation split: no digit-likeness score is stored")
         return
@@ -168,6 +174,10 @@ def fit_likeness(network: Network, X_train, X_not_digits, X_val) -> None:
         f"score >= {network.likeness.min_score:.3f} passes all but {DIGITS_REJECTED:.1%} "
         "of the val images"
     )
+    rng = np.random.default_rng(seed)
+    whole, not_whole = piece_examples(X_train, FIT_PIECES, rng, mnist_digit)
+    network.whole_digit = fit_whole_digit(network, whole, not_whole)
+    note(f"whole-digit score fitted against {FIT_PIECES} pairs and fragments of training digits")
 
 
 if __name__ == "__main__":

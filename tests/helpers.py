@@ -65,3 +65,10 @@ def synthetic_digits(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     noise = rng.random((m, 784)) < 0.05
     X = (prototypes[y] ^ noise).astype(np.float32) * rng.uniform(0.6, 1.0, (m, 1))
     return np.ascontiguousarray(X.T, dtype=np.float32), y
+
+
+def drawn_digits(count: int) -> np.ndarray:
+    """(784, count) float32 in [0, 1]: digits 0-9 in turn drawn as pen strokes 28 px tall, ink
+    high, each with its own seed."""
+    digits = [draw_digit(k % 10, np.random.default_rng(k), 28) for k in range(count)]
+    return np.stack([d.reshape(784) for d in digits], axis=1).astype(np.float32)

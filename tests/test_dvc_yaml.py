@@ -84,12 +84,13 @@ def code_deps_of(script: Path) -> set[str]:
 
 def test_predictions_identify_every_module_a_picture_passes_through():
     """--incremental reuses a row only while READING_CODE is unchanged: all of reading, the
-    network's forward pass and digit-likeness score, the chunk reader that turns their
-    answers into rows' statuses, and what they import."""
+    network's forward pass, digit-likeness and whole-digit scores, the chunk reader that turns
+    their answers into rows' statuses, and what they import."""
     reading = {str(p.relative_to(PROJECT)) for p in (PACKAGE / "reading").glob("[!_]*.py")}
     readers = reading | {
         "digitflow/network/mlp.py",
         "digitflow/network/digit_likeness.py",
+        "digitflow/network/whole_digit.py",
         "digitflow/batch/chunk_reading.py",
     }
     expected = readers.union(*(digitflow_imports(PROJECT / module) for module in readers))

@@ -53,7 +53,7 @@ from digitflow.batch.predictions_file import (
 from digitflow.batch.review_sheet import review_sheet
 from digitflow.batch.run_record import RunCounts, RunTimes, run_summary, utc_now
 from digitflow.console import note, warn
-from digitflow.network import digit_likeness, mlp
+from digitflow.network import digit_likeness, mlp, whole_digit
 from digitflow.network.mlp import Network
 from digitflow.network.model_io import load_network, network_fingerprint, stored_min_confidence
 from digitflow.params import require
@@ -71,12 +71,13 @@ READING_CODE: tuple[Path, ...] = (
     Path(atomic.__file__),
     Path(mlp.__file__),
     Path(digit_likeness.__file__),
+    Path(whole_digit.__file__),
     Path(chunk_reading.__file__),
 )
 """The code that turns a file into probabilities and a status (every reading module, mlp,
-the digit-likeness score, the chunk reader that applies them, and the errors and atomic
-writes they import): rows made by another version of it are stale, like rows made by other
-weights."""
+the digit-likeness and whole-digit scores, the chunk reader that applies them, and the
+errors and atomic writes they import): rows made by another version of it are stale, like
+rows made by other weights."""
 
 
 @dataclass(frozen=True)

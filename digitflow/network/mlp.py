@@ -16,6 +16,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from digitflow.network.digit_likeness import DigitLikeness
+    from digitflow.network.whole_digit import WholeDigit
 
 INPUT_SIZE = 784
 NUM_CLASSES = 10
@@ -35,6 +36,9 @@ class Network:
     likeness: "DigitLikeness | None" = None
     """How much a picture looks like the digits learned (``digit_likeness``), fitted after
     training; None for a file made without one."""
+    whole_digit: "WholeDigit | None" = None
+    """How much a picture looks like one whole digit rather than two joined or a fragment
+    (``whole_digit``), fitted after training; None for a file made without one."""
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

@@ -5,7 +5,8 @@ Members: ``format_version`` (int64 scalar), ``layer_sizes`` (int64), ``W0, b0, W
 (float32, W (out, in), b (out, 1)), ``temperature`` (float32 scalar > 0, the calibration
 fitted after training; a file without it loads with 1), ``likeness_weights`` (float32, one per
 unit of the last hidden layer), ``likeness_bias`` and ``likeness_min_score`` (float32 scalars:
-the ``digit_likeness`` score fitted after training; a file without them has none) and
+the ``digit_likeness`` score fitted after training; a file without them has none),
+``whole_digit_weights`` and ``whole_digit_bias`` (the same for the ``whole_digit`` score) and
 ``meta_json`` (uint8: UTF-8 JSON
 of the params, training history and calibration). ``np.savez`` stamps each member with the
 current time, so the archive is written here with fixed zip dates instead: the same network
@@ -28,6 +29,7 @@ from digitflow.atomic import atomic_path
 from digitflow.errors import DigitflowError
 from digitflow.network.digit_likeness import DigitLikeness
 from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network
+from digitflow.network.whole_digit import WholeDigit
 
 FORMAT_VERSION = 1
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -54,6 +56,11 @@ def save_network(path: Path, network: Network, meta: dict[str, Any]) -> None:
         arrays["likeness_weights"] = np.ascontiguousarray(network.likeness.weights, np.float32)
         arrays["likeness_bias"] = np.array(network.likeness.bias, dtype=np.float32)
         arrays["likeness_min_score"] = np.array(network.likeness.min_score, dtype=np.float32)
+    if network.whole_digit is not None:
+        arrays["whole_digit_weights"] = np.ascontiguousarray(
+            network.whole_digit.weights, np.float32
+        )
+        arrays["whole_digit_bias"] = np.array(network.whole_digit.bias, dtype=np.float32)
     meta_bytes = json.dumps(meta, sort_keys=True, allow_nan=False).encode("utf-8")
     arrays["meta_json"] = np.frombuffer(meta_bytes, dtype=np.uint8)
     with (
@@ -105,7 +112,8 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         arrays = {name: _read_member(path, archive, members, name) for name in shapes}
         meta_json = _read_member(path, archive, members, "meta_json")
         temperature = _temperature(path, archive, members)
-        likeness = _likeness(path, archive, members, sizes[-2])
+        likeness = _linear_score(path, archive, members, sizes[-2], _LIKENESS)
+        whole_digit = _linear_score(path, archive, members, sizes[-2], _WHOLE_DIGIT)
     for name, shape in shapes.items():
         _check_float32(path, arrays[name], name, shape)
     if meta_json.dtype != np.uint8 or meta_json.ndim != 1:
@@ -116,7 +124,13 @@ def load_network(path: Path) -> tuple[Network, dict[str, Any]]:
         raise ModelFormatError(path, f"has unreadable meta_json: {exc}") from exc
     weights = [arrays[f"W{i}"] for i in range(len(sizes) - 1)]
     biases = [arrays[f"b{i}"] for i in range(len(sizes) - 1)]
-    return Network(weights, biases, temperature, likeness), meta
+    return Network(
+        weights,
+        biases,
+        temperature,
+        None if likeness is None else DigitLikeness(*likeness),
+        None if whole_digit is None else WholeDigit(*whole_digit),
+    ), meta
 
 
 def _temperature(
@@ -132,38 +146,41 @@ def _temperature(
     return float(value)
 
 
-def _likeness(
-    path: Path, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], units: int
-) -> DigitLikeness | None:
-    """The stored digit-likeness score, or None for a file made without one."""
-    names = ("likeness_weights", "likeness_bias", "likeness_min_score")
+_LIKENESS = ("likeness_weights", "likeness_bias", "likeness_min_score")
+_WHOLE_DIGIT = ("whole_digit_weights", "whole_digit_bias")
+
+
+def _linear_score(
+    path: Path,
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    units: int,
+    names: tuple[str, ...],
+) -> tuple[np.ndarray, *tuple[float, ...]] | None:
+    """A stored score on the last hidden layer: its weights (units,) float32 (``names[0]``)
+    and float scalars (the other names), or None for a file made without it."""
     present = [name for name in names if name in members]
     if not present:
         return None
     if len(present) < len(names):
         missing = sorted(set(names) - set(present))
         raise ModelFormatError(path, f"has {present} but not {missing}")
-    _check_declared_size(
-        path, members["likeness_weights"], "likeness_weights", _NPY_HEADER_MAX + 4 * units
-    )
+    weights, *scalars = names
+    _check_declared_size(path, members[weights], weights, _NPY_HEADER_MAX + 4 * units)
     values = {}
     for name in names:
-        if name != "likeness_weights":
+        if name != weights:
             _check_declared_size(path, members[name], name, 1 << 12)
         values[name] = _read_member(path, archive, members, name)
-    shapes = {"likeness_weights": (units,), "likeness_bias": (), "likeness_min_score": ()}
     for name, value in values.items():
-        if value.shape != shapes[name] or value.dtype != np.float32 or not np.isfinite(value).all():
-            raise ModelFormatError(path, f"has an invalid {name} (expected float32 {shapes[name]})")
-    return DigitLikeness(
-        values["likeness_weights"],
-        float(values["likeness_bias"]),
-        float(values["likeness_min_score"]),
-    )
+        shape = (units,) if name == weights else ()
+        if value.shape != shape or value.dtype != np.float32 or not np.isfinite(value).all():
+            raise ModelFormatError(path, f"has an invalid {name} (expected float32 {shape})")
+    return values[weights], *(float(values[name]) for name in scalars)
 
 
-_OPTIONAL_MEMBERS = {"temperature", "likeness_weights", "likeness_bias", "likeness_min_score"}
-"""Members a file made before calibration (or without a likeness score) lacks."""
+_OPTIONAL_MEMBERS = {"temperature", *_LIKENESS, *_WHOLE_DIGIT}
+"""Members a file made before calibration (or without a likeness or whole-digit score) lacks."""
 _NPY_HEADER_MAX = 4096
 """Bytes an .npy header may take (numpy pads it to 64; a few hundred at most)."""
 _FIXED_MEMBERS = {"format_version": 1 << 12, "layer_sizes": 1 << 16, "meta_json": 1 << 24}
@@ -217,6 +234,7 @@ def _check_directory(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.
 
 _ARRAY_NAME = re.compile(
     r"format_version|layer_sizes|meta_json|temperature|likeness_(?:weights|bias|min_score)"
+    r"|whole_digit_(?:weights|bias)"
     r"|[Wb](?:0|[1-9][0-9]{0,3})"
 )
 

@@ -221,6 +221,12 @@ def digit_from_group(
     ink = scan.graded(signal, digit)
     if ink is None or not (ink > BILEVEL_CUT).any():
         return None
+    return mnist_digit(ink)
+
+
+def mnist_digit(ink: np.ndarray) -> np.ndarray:
+    """Steps 7-9 on graded ink (h, w) in [0, 1] holding some pixel above ``BILEVEL_CUT``:
+    the (28, 28) float32 MNIST digit it makes."""
     ink = mnist_stroke_width(ink)  # 7
     top, bottom, left, right = bounds(ink > BILEVEL_CUT)
     return centred_in_frame(fit_box(ink[top:bottom, left:right]))  # 8, 9

@@ -19,6 +19,7 @@ from digitflow.network.model_io import (
     save_network,
     stored_min_confidence,
 )
+from digitflow.network.whole_digit import WholeDigit
 
 META = {"train": {"hidden": [8, 6], "lr": 0.1}, "best_epoch": 3}
 
@@ -234,17 +235,21 @@ def test_invalid_stored_threshold_is_refused(tmp_path, value):
 def with_likeness(network):
     weights = np.linspace(-1, 1, network.layer_sizes[-2], dtype=np.float32)
     network.likeness = DigitLikeness(weights, bias=0.25, min_score=-1.5)
+    network.whole_digit = WholeDigit(weights[::-1].copy(), bias=-0.75)
     return network
 
 
-def test_likeness_score_round_trips_and_a_file_without_one_has_none(tmp_path, network):
+def test_likeness_scores_round_trip_and_a_file_without_them_has_none(tmp_path, network):
     plain, scored = tmp_path / "plain.npz", tmp_path / "scored.npz"
     save_network(plain, network, META)
     save_network(scored, with_likeness(network), META)
     assert load_network(plain)[0].likeness is None
-    likeness = load_network(scored)[0].likeness
+    assert load_network(plain)[0].whole_digit is None
+    likeness, whole = load_network(scored)[0].likeness, load_network(scored)[0].whole_digit
     np.testing.assert_array_equal(likeness.weights, network.likeness.weights)
     assert (likeness.bias, likeness.min_score) == (0.25, -1.5)
+    np.testing.assert_array_equal(whole.weights, network.whole_digit.weights)
+    assert whole.bias == -0.75
 
 
 @pytest.mark.parametrize(
@@ -253,6 +258,9 @@ def test_likeness_score_round_trips_and_a_file_without_one_has_none(tmp_path, ne
         ({"likeness_bias": None}, "but not \\['likeness_bias'\\]"),
         ({"likeness_weights": npy_bytes(np.ones(5, np.float32))}, "invalid likeness_weights"),
         ({"likeness_min_score": npy_bytes(np.float32(np.nan))}, "invalid likeness_min_score"),
+        ({"whole_digit_bias": None}, "but not \\['whole_digit_bias'\\]"),
+        ({"whole_digit_weights": npy_bytes(np.ones(5, np.float32))}, "invalid whole_digit_weights"),
+        ({"whole_digit_bias": npy_bytes(np.float32(np.inf))}, "invalid whole_digit_bias"),
     ],
 )
 def test_damaged_likeness_score_is_refused(tmp_path, network, replace, problem):
