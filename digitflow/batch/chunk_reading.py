@@ -16,6 +16,7 @@ from PIL import Image
 
 from digitflow.atomic import write_bytes_atomic
 from digitflow.network.mlp import Network
+from digitflow.network.whole_digit import probabilities_and_scores
 from digitflow.reading import images, one_digit
 from digitflow.reading.debug import debug_picture
 from digitflow.reading.images import Polarity
@@ -140,16 +141,16 @@ def unlike_digit_of_number(network: Network, digits_kx28x28: np.ndarray) -> str:
 
 def number_readers(network: Network) -> tuple[Classify, Likeness | None]:
     """What segmentation reads a number's pieces with: the network's probabilities of
-    (k, 28, 28) digits, and the same with its digit likeness in one pass (None when the model
-    has no likeness)."""
+    (k, 28, 28) digits, and the same with its digit likeness and whole-digit score in one pass
+    (None when the model has no likeness)."""
 
     def classify(digits_kx28x28: np.ndarray) -> np.ndarray:
         return network.predict_proba(digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T).T
 
-    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         X_784xk = digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T
-        probs, log_odds = network.likeness.probabilities_and_likeness(network, X_784xk)
-        return probs.T, log_odds
+        probs, log_odds, whole = probabilities_and_scores(network, X_784xk)
+        return probs.T, log_odds, whole
 
     return classify, None if network.likeness is None else likeness
 

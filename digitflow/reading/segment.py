@@ -33,10 +33,12 @@ from digitflow.reading.recipe import Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]
 """(k, 28, 28) float32 digits -> (k, 10) float32 probabilities."""
-Likeness = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-"""(k, 28, 28) float32 digits -> the (k, 10) float32 probabilities ``Classify`` gives and
+Likeness = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
+"""(k, 28, 28) float32 digits -> the (k, 10) float32 probabilities ``Classify`` gives,
 (k,) float32 log-odds that each looks like a digit the network learned
-(``network.digit_likeness``), from one pass of the network."""
+(``network.digit_likeness``) and (k,) float32 log-odds that each is one whole digit, not two
+joined or a fragment (``network.whole_digit``; None for a model without it), from one pass of
+the network."""
 
 SIDE_BY_SIDE_GAP = 0.1
 """Digit mode: digit-like marks this share of the row's height apart are separate digits
@@ -82,6 +84,10 @@ PIECE_HEIGHT = 0.5
 """... and pieces at least this share of it tall: what a cut shaves off a digit's end (the
 tip of a 2's tail, the curl of a 0) is no digit, however confidently the network reads it
 once it is blown up to 28 x 28."""
+WHOLE_DIGIT_WEIGHT = 1.0
+"""With a whole-digit score, each piece's log-probability of being one whole digit counts this
+much (tuned on the number bench's seed 1: 0.5 and 2 split touching digits less or cut
+separated ones more)."""
 
 
 class Rejected(DigitflowError):
@@ -333,17 +339,25 @@ def _piece_scores(
 ) -> np.ndarray:
     """Log-score of each piece of a mark as one digit (``_scores``) plus, with a likeness,
     the log-probability it gives that the piece looks like a digit at all: two touching
-    digits, or half of one, are often read as some digit confidently, but look like none."""
+    digits, or half of one, are often read as some digit confidently, but look like none;
+    and, with a whole-digit score, WHOLE_DIGIT_WEIGHT times its log-probability that the
+    piece is one whole digit, not two joined or a fragment."""
     if likeness is None:
         _, probs = _read(ink, classify, pieces)
         return _scores(pieces, probs, row_height)
     digits = _digits(ink, pieces)
     present = [i for i, digit in enumerate(digits) if digit is not None]
     probs = np.zeros((len(pieces), 10), dtype=np.float32)
-    log_odds = np.zeros(len(pieces), dtype=np.float32)
+    log_odds = np.zeros((2, len(pieces)), dtype=np.float32)  # digit-like, whole digit
+    whole = None
     if present:
-        probs[present], log_odds[present] = likeness(np.stack([digits[i] for i in present]))
-    return _scores(pieces, probs, row_height) - np.logaddexp(0.0, -log_odds)  # log sigmoid
+        probs[present], log_odds[0, present], whole = likeness(
+            np.stack([digits[i] for i in present])
+        )
+        if whole is not None:
+            log_odds[1, present] = whole
+    weights = np.array([1.0, WHOLE_DIGIT_WEIGHT if whole is not None else 0.0])
+    return _scores(pieces, probs, row_height) - weights @ np.logaddexp(0.0, -log_odds)
 
 
 def _best_sequence(

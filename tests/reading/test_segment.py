@@ -73,11 +73,19 @@ class Templates:
     def distances(self, digits_kx28x28: np.ndarray) -> np.ndarray:
         return ((digits_kx28x28[:, None] - self.templates[None]) ** 2).sum(axis=(2, 3))
 
-    def likeness(self, digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The probabilities, and log-odds that each digit is one of the drawings: high near
-        one, low far from all."""
-        log_odds = 4.0 - self.distances(digits_kx28x28).min(axis=1) / 10.0
-        return self(digits_kx28x28), log_odds
+    def log_odds(self, digits_kx28x28: np.ndarray) -> np.ndarray:
+        """Log-odds that each digit is one of the drawings: high near one, low far from all."""
+        return 4.0 - self.distances(digits_kx28x28).min(axis=1) / 10.0
+
+    def likeness(self, digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        """The probabilities and the log-odds as a digit likeness, no whole-digit score."""
+        return self(digits_kx28x28), self.log_odds(digits_kx28x28), None
+
+    def whole_digit(self, digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The probabilities, a likeness that finds every picture digit-like, and the log-odds
+        as the whole-digit score."""
+        sure = np.full(len(digits_kx28x28), 20.0, np.float32)
+        return self(digits_kx28x28), sure, self.log_odds(digits_kx28x28)
 
     def __call__(self, digits_kx28x28: np.ndarray) -> np.ndarray:
         logits = -self.distances(digits_kx28x28) / 2.0
@@ -150,6 +158,14 @@ def test_touching_digits_read_as_one_are_cut_when_the_whole_looks_like_no_digit(
     picture = number([drawn(int(d)) for d in digits], spacing="touching")
     assert len(read(picture)) == 1, "the pair no longer reads as one confident digit"
     assert read(picture, likeness=DRAWN.likeness) == digits
+
+
+@pytest.mark.parametrize("digits", ["00", "65", "14", "88"])
+def test_touching_digits_read_as_one_are_cut_when_the_whole_is_not_one_whole_digit(digits):
+    picture = number([drawn(int(d)) for d in digits], spacing="touching")
+    without_score = lambda d: DRAWN.whole_digit(d)[:2] + (None,)  # noqa: E731
+    assert len(read(picture, likeness=without_score)) == 1, "digit-like alone, it is one digit"
+    assert read(picture, likeness=DRAWN.whole_digit) == digits
 
 
 @pytest.mark.parametrize("kind", ["box", "ruled"])
