@@ -66,7 +66,7 @@ class TrainConfig:
     """L2 penalty on the weight matrices (not the biases)."""
     batch_size: int = 128
     """Images per step; ignored by ``gd``."""
-    epochs: int = 15
+    epochs: int = 20
     patience: int | None = None
     """Stop after this many epochs without a better val accuracy; null: run every epoch."""
     shift_px: int = 1
@@ -80,7 +80,7 @@ class TrainConfig:
     slant: float = 0.3
     """Augmentation: shear each image's columns by up to this times the row each way (0: off;
     0.3 leans the top of a 20 px digit 6 px), for hands that slant."""
-    aspect: float = 0.0
+    aspect: float = 0.2
     """Augmentation: scale each image's width by up to this share each way (0: off)."""
     pen: float = 0.0
     """Augmentation: move each image up to this share of the way to its grey-level erosion

@@ -8,6 +8,7 @@ caller loads: this module takes the 8x8 arrays. Everything random comes from the
 passed in.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +42,14 @@ ASPECT = (0.8, 1.2)
 """Width scale of the glyph: narrow to wide hands."""
 
 
-def handwriting_fonts(root: Path = FONT_ROOT) -> tuple[list[Path], list[str]]:
-    """The font files of ``HANDWRITING_FONTS`` found under ``root``, sorted, and the
-    packages none of whose files were found."""
+def handwriting_fonts(
+    root: Path = FONT_ROOT, packages: Iterable[str] = HANDWRITING_FONTS
+) -> tuple[list[Path], list[str]]:
+    """The font files of ``packages`` (keys of ``HANDWRITING_FONTS``, all by default) found
+    under ``root``, sorted, and the packages none of whose files were found."""
     found, missing = [], []
-    for package, patterns in HANDWRITING_FONTS.items():
+    for package in packages:
+        patterns = HANDWRITING_FONTS[package]
         files = sorted({path for pattern in patterns for path in root.rglob(pattern)})
         found += files
         missing += [] if files else [package]

@@ -31,6 +31,7 @@ TINY = TrainConfig(
     shift_px=0,
     rotate_deg=0.0,
     slant=0.0,
+    aspect=0.0,
 )
 
 

@@ -35,6 +35,16 @@ def test_fonts_are_found_under_the_root_and_missing_packages_named(tmp_path):
     assert missing == [p for p in HANDWRITING_FONTS if p not in ("fonts-kristi", "fonts-bwht")]
 
 
+def test_fonts_can_be_looked_for_in_some_packages_only(tmp_path):
+    (tmp_path / "truetype/kristi").mkdir(parents=True)
+    (tmp_path / "truetype/kristi/Kristi.ttf").touch()
+    (tmp_path / "truetype/breip").mkdir(parents=True)
+    (tmp_path / "truetype/breip/Breip.ttf").touch()
+    found, missing = handwriting_fonts(tmp_path, packages=["fonts-kristi", "fonts-sjfonts"])
+    assert [path.name for path in found] == ["Kristi.ttf"]
+    assert missing == ["fonts-sjfonts"]
+
+
 def test_a_font_digit_is_ink_high_in_the_unit_range_centred_on_its_canvas():
     ink = font_digit(8, FONT)
     assert ink.shape == (96, 96) and ink.dtype == np.float32
