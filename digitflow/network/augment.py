@@ -22,11 +22,9 @@ numbers and two small products instead of a blur of 784 values per field.
 import numpy as np
 
 from digitflow.network import kernels
+from digitflow.network.kernels import PADDED, SIDE
 from digitflow.network.lanes import Lanes
 
-SIDE = 28
-PADDED = SIDE + 2
-"""Side of a frame with a one-pixel zero border."""
 LAST_SOURCE = np.float32(PADDED - 1 - 1e-3)
 """The highest source coordinate a pixel reads, in the padded frame: its neighbour one
 further is still on the border."""
@@ -84,6 +82,8 @@ class Augmenter:
             widths = 1 + _uniform_or_zeros(self.aspect, batch, rng)
             slant_and_widen(maps, slants, widths)
 
+        maps32 = maps.astype(np.float32)
+
         def resample_part(lane: int) -> None:
             part = self.lanes.part(batch, lane)
             images = X_bx784[part]
@@ -91,11 +91,8 @@ class Augmenter:
                 return
             if len(images) > self.resamplers[lane].capacity:
                 self.resamplers[lane] = Resampler(len(images), self.fused)
-            resampler = self.resamplers[lane]
-            src = resampler.affine_sources(maps[:, part])
-            if fields is not None:
-                src += fields[:, part].reshape(src.shape)
-            resampler.sample(images, src, out=images)
+            part_fields = None if fields is None else fields[:, part].reshape(2, len(images), -1)
+            self.resamplers[lane].resample(images, maps32[:, part], part_fields)
 
         self.lanes.run(resample_part)
 
@@ -119,7 +116,9 @@ class Resampler:
     counted in the frame padded by a one-pixel zero border (the border is at 0 and 29). The
     padded images lie end to end in one flat buffer, so a pixel's four neighbours are the same
     indices into views that start 0, 1, 30 and 31 values later. Every pass runs over whole
-    contiguous arrays: numpy is several times slower on strided or broadcast operands.
+    contiguous arrays: numpy is several times slower on strided or broadcast operands. With
+    numba, :meth:`resample` runs :func:`kernels.affine_resample` instead, which computes each
+    source as it reads it.
     """
 
     def __init__(self, capacity: int, fused: bool = kernels.AVAILABLE):
@@ -135,9 +134,8 @@ class Resampler:
         starts = np.arange(capacity, dtype=np.float32) * PADDED * PADDED
         self.image_starts = np.repeat(starts, pixels)  # exact: below 2**24
         centred = np.arange(SIDE, dtype=np.float32) - (SIDE - 1) / 2
-        # (3, 784): each pixel's row and column from the frame's centre, and 1
-        ones = np.ones(pixels, dtype=np.float32)
-        self.pixel_terms = np.stack([np.repeat(centred, SIDE), np.tile(centred, SIDE), ones])
+        # (2, 784): each pixel's row and column from the frame's centre
+        self.pixel_offsets = np.stack([np.repeat(centred, SIDE), np.tile(centred, SIDE)])
 
     def source_buffer(self, batch: int) -> np.ndarray:
         """The (2, batch, 784) sources a :meth:`sample` reads, contiguous for any batch."""
@@ -146,13 +144,31 @@ class Resampler:
     def affine_sources(self, maps: np.ndarray) -> np.ndarray:
         """Sources (2, batch, 784) of per-image affine maps (2, batch, 3): source row (then
         column) = ``map[0] y + map[1] x + map[2]``, with (y, x) an output pixel's offset from
-        the frame's centre and the result counted in the padded frame."""
+        the frame's centre and the result counted in the padded frame. Computed elementwise in
+        float32, in that order, as :func:`kernels.affine_resample` repeats it pixel by pixel."""
         batch = maps.shape[1]
         src = self.source_buffer(batch)
-        # (2 batch, 3) @ (3, 784): one small product is the fastest way to fill the sources.
-        maps32 = maps.reshape(2 * batch, 3).astype(np.float32)
-        np.matmul(maps32, self.pixel_terms, out=src.reshape(2 * batch, -1))
+        scratch = self.floors[: src.size].reshape(src.shape)
+        maps32 = maps.astype(np.float32)
+        rows, cols = self.pixel_offsets
+        np.multiply(maps32[:, :, 0, None], rows, out=src)
+        np.multiply(maps32[:, :, 1, None], cols, out=scratch)
+        src += scratch
+        src += maps32[:, :, 2, None]
         return src
+
+    def resample(self, X_bx784: np.ndarray, maps: np.ndarray, fields: np.ndarray | None) -> None:
+        """Resample each image of the contiguous ``X_bx784`` in place at its affine map
+        ``maps`` (2, batch, 3), plus its displacement field (2, batch, 784) unless None."""
+        if self.fused:
+            maps32 = maps.astype(np.float32, copy=False)
+            rows, cols = self.pixel_offsets
+            kernels.affine_resample(X_bx784, maps32, fields, rows, cols, LAST_SOURCE)
+            return
+        src = self.affine_sources(maps)
+        if fields is not None:
+            src += fields
+        self.sample(X_bx784, src, out=X_bx784)
 
     def sample(self, X_bx784: np.ndarray, src: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Each image of ``X_bx784`` read at ``src`` (overwritten) into ``out``, a contiguous
@@ -160,8 +176,7 @@ class Resampler:
         batch = X_bx784.shape[0]
         images = self.padded[: batch * PADDED * PADDED].reshape(batch, PADDED, PADDED)
         images[:, 1:-1, 1:-1] = X_bx784.reshape(batch, SIDE, SIDE)
-        interpolate = kernels.bilinear_interpolate if self.fused else self.interpolate
-        interpolate(images, src, LAST_SOURCE, out)
+        self.interpolate(images, src, LAST_SOURCE, out)
         return out
 
     def interpolate(

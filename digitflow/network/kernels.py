@@ -25,6 +25,14 @@ BACKEND = "numba" if AVAILABLE else "numpy"
 """The name of the path the trainer's elementwise passes take by default."""
 
 
+SIDE = 28
+"""Side of the digits :func:`affine_resample` reads, a constant so that its loops over a
+frame compile to fixed trip counts LLVM vectorises (a side read off the array measured
+slower)."""
+PADDED = SIDE + 2
+"""Side of a digit's frame with a one-pixel zero border."""
+
+
 def _compiled(function):
     if numba is None:
         return function
@@ -69,18 +77,43 @@ def nesterov_update(param, grad, velocity, beta, lr, lr_beta):
 
 
 @_compiled
-def bilinear_interpolate(images, src, last_source, out):
-    """:meth:`augment.Resampler.interpolate` in one pass: padded ``images`` (batch, P, P),
-    sources ``src`` (2, batch, pixels) in them, ``out`` (batch, pixels); float32 throughout.
-    ``src`` is left as it was (the numpy passes overwrite it: scratch either way)."""
-    batch, pixels = out.shape
+def affine_resample(images, maps, fields, rows, cols, last_source):
+    """:meth:`augment.Resampler.resample` in place, one image at a time: ``images``
+    (batch, 784) read at the affine ``maps`` (2, batch, 3) of each pixel's offsets from the
+    centre ``rows``, ``cols`` (784,), plus ``fields`` (2, batch, 784) unless None. float32.
+
+    Per image, the coordinates and weights, the reads of the four neighbours (with the
+    interpolation along x) and the interpolation along y are loops of their own, so LLVM turns
+    the first and the last into vector instructions (one loop doing all of it per pixel
+    measured 1.7x slower)."""
+    batch, pixels = images.shape
+    frame = np.zeros(PADDED * PADDED, dtype=np.float32)  # the border stays zero
+    corners = np.empty(pixels, dtype=np.int32)
+    weights_y = np.empty(pixels, dtype=np.float32)
+    weights_x = np.empty(pixels, dtype=np.float32)
+    tops, bottoms = np.empty(pixels, dtype=np.float32), np.empty(pixels, dtype=np.float32)
+    zero = np.float32(0.0)
     for b in range(batch):
+        for i in range(SIDE):
+            for j in range(SIDE):
+                frame[(i + 1) * PADDED + j + 1] = images[b, i * SIDE + j]
+        row_y, col_y, y0 = maps[0, b, 0], maps[0, b, 1], maps[0, b, 2]
+        row_x, col_x, x0 = maps[1, b, 0], maps[1, b, 1], maps[1, b, 2]
         for p in range(pixels):
-            y = min(max(src[0, b, p], np.float32(0.0)), last_source)
-            x = min(max(src[1, b, p], np.float32(0.0)), last_source)
+            y = row_y * rows[p] + col_y * cols[p] + y0
+            x = row_x * rows[p] + col_x * cols[p] + x0
+            if fields is not None:
+                y += fields[0, b, p]
+                x += fields[1, b, p]
+            y = min(max(y, zero), last_source)
+            x = min(max(x, zero), last_source)
             row, col = np.floor(y), np.floor(x)
-            wy, wx = y - row, x - col
-            r, c = int(row), int(col)
-            top = images[b, r, c] + (images[b, r, c + 1] - images[b, r, c]) * wx
-            bottom = images[b, r + 1, c] + (images[b, r + 1, c + 1] - images[b, r + 1, c]) * wx
-            out[b, p] = top + (bottom - top) * wy
+            weights_y[p], weights_x[p] = y - row, x - col
+            corners[p] = np.int32(row) * np.int32(PADDED) + np.int32(col)
+        for p in range(pixels):  # a + w (b - a) along x on both rows, then along y
+            corner = corners[p]
+            top, bottom = frame[corner], frame[corner + PADDED]
+            tops[p] = top + (frame[corner + 1] - top) * weights_x[p]
+            bottoms[p] = bottom + (frame[corner + PADDED + 1] - bottom) * weights_x[p]
+        for p in range(pixels):
+            images[b, p] = tops[p] + (bottoms[p] - tops[p]) * weights_y[p]

@@ -53,19 +53,21 @@ def test_fused_update_gives_the_numpy_updates_bits(name):
 
 
 @needs_numba
-def test_fused_resampling_gives_the_numpy_resamplings_bits():
+@pytest.mark.parametrize("with_fields", [False, True], ids=["affine", "with-fields"])
+def test_fused_resampling_gives_the_numpy_resamplings_bits(with_fields):
     rng = np.random.default_rng(5)
     batch = 37
     images = rng.random((batch, 784), dtype=np.float32)
     angles, shifts = rng.uniform(-0.8, 0.8, batch), rng.integers(-3, 4, batch)
     maps = turn_and_shift(angles, shifts, np.zeros(batch))
+    maps[:, ::2, :2] *= 1.3  # far beyond the frame's edges: the clipping runs too
+    maps[:, ::5] = turn_and_shift(np.zeros(1), shifts[:1], shifts[1:2])  # whole-pixel sources
+    fields = rng.standard_normal((2, batch, 784), dtype=np.float32) * 3 if with_fields else None
     results = []
     for fused in (False, True):
-        resampler = Resampler(batch, fused)
-        src = resampler.affine_sources(maps)
-        src *= np.float32(1.3)  # far beyond the frame's edges: the clipping runs too
-        src[:, :, ::50] = np.round(src[:, :, ::50])  # whole-pixel sources
-        results.append(resampler.sample(images, src, out=np.empty_like(images)).tobytes())
+        resampled = images.copy()
+        Resampler(batch, fused).resample(resampled, maps, fields)
+        results.append(resampled.tobytes())
     assert results[0] == results[1]
 
 
