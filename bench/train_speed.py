@@ -149,13 +149,14 @@ def time_products(network: Network, workspace, X_bx784: np.ndarray, dlogits: np.
     the workspace's buffers (their values are scratch here)."""
     started = time.perf_counter()
     A = X_bx784.T
-    for W, Z in zip(network.weights, workspace.activations, strict=True):
-        np.matmul(W, A, out=Z)
-        A = Z
+    for W, Z in zip(network.weights[:-1], workspace.activations, strict=True):
+        A = np.matmul(W, A, out=Z)
+    np.matmul(network.weights[-1], A, out=workspace.logits_rows.T)  # as the workspace does
     dZ = dlogits
     for layer in range(len(network.weights) - 1, -1, -1):
         A_prev = workspace.activations[layer - 1] if layer > 0 else X_bx784.T
         np.matmul(dZ, A_prev.T, out=workspace.grad_weights[layer])
+        np.matmul(dZ, workspace.ones, out=workspace.grad_biases[layer][:, 0])
         if layer > 0:
             dZ = np.matmul(network.weights[layer].T, dZ, out=workspace.deltas[layer - 1])
     return time.perf_counter() - started

@@ -117,3 +117,25 @@ def affine_resample(images, maps, fields, rows, cols, last_source):
             bottoms[p] = bottom + (frame[corner + PADDED + 1] - bottom) * weights_x[p]
         for p in range(pixels):
             images[b, p] = tops[p] + (bottoms[p] - tops[p]) * weights_y[p]
+
+
+@_compiled
+def bias_relu(Z, b, negated_b):
+    """:meth:`mlp.Workspace.bias_relu` in one pass: ``Z`` (units, batch) becomes
+    max(Z, -b) + b with ``b`` (units, 1); ``negated_b`` is the numpy pass's scratch, unused."""
+    units, batch = Z.shape
+    for i in range(units):
+        bias = b[i, 0]
+        negated = -bias
+        for j in range(batch):
+            Z[i, j] = np.maximum(Z[i, j], negated) + bias
+
+
+@_compiled
+def relu_gradient(dA, A, mask):
+    """:meth:`mlp.Workspace.relu_gradient` in one pass: ``dA`` times 1 where ``A`` > 0, else
+    times 0 (as numpy multiplies by a bool); ``mask`` is the numpy pass's scratch, unused."""
+    units, batch = dA.shape
+    for i in range(units):
+        for j in range(batch):
+            dA[i, j] *= np.float32(A[i, j] > 0)

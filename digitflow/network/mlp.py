@@ -116,11 +116,13 @@ class Workspace:
         dtype = network.weights[0].dtype
         sizes = network.layer_sizes
         self.activations = [np.empty((n, capacity), dtype=dtype) for n in sizes[1:]]
+        self.logits_rows = np.empty((capacity, sizes[-1]), dtype=dtype)
         self.deltas = [np.empty((n, capacity), dtype=dtype) for n in sizes[1:-1]]
         self.relu_mask = [np.empty((n, capacity), dtype=bool) for n in sizes[1:-1]]
         self.grad_weights = [np.empty_like(W) for W in network.weights]
         self.grad_biases = [np.empty_like(b) for b in network.biases]
         self.negated_biases = [np.empty_like(b) for b in network.biases]
+        self.ones = np.ones(capacity, dtype=dtype)
 
     def gradients(self) -> list[np.ndarray]:
         """``[dW0, db0, dW1, db1, ...]``, refilled by every :meth:`backward`."""
@@ -133,16 +135,32 @@ class Workspace:
         last = len(network.weights) - 1
         for layer, (W, b) in enumerate(zip(network.weights, network.biases, strict=True)):
             Z = self.activations[layer][:, :batch]
-            np.matmul(W, A, out=Z)  # (out, in) @ (in, batch) -> (out, batch)
             if layer < last:
-                # ReLU(Z + b) as max(Z, -b) + b, in place: the same values (0 wherever
-                # Z <= -b), and numpy's max runs faster against a column than against 0.
-                negated_b = self.negated_biases[layer]
-                np.negative(b, out=negated_b)
-                np.maximum(Z, negated_b, out=Z)
-            Z += b  # (out, 1) broadcast over the batch; hidden Z becomes A
+                np.matmul(W, A, out=Z)  # (out, in) @ (in, batch) -> (out, batch)
+                self.bias_relu(Z, b, self.negated_biases[layer])  # hidden Z becomes A
+            else:
+                # With 10 rows, sgemm writes the product 30 % faster transposed, as (batch, 10)
+                # rows (21.7 against 30.7 us for 800 x 128); adding b brings it back to Z.
+                logits_T = self.logits_rows[:batch].T
+                np.matmul(W, A, out=logits_T)
+                np.add(logits_T, b, out=Z)  # (out, 1) broadcast over the batch
             A = Z
         return A
+
+    @staticmethod
+    def bias_relu(Z: np.ndarray, b: np.ndarray, negated_b: np.ndarray) -> None:
+        """ReLU(Z + b) in place as max(Z, -b) + b: the same values (0 wherever Z <= -b), and
+        numpy's max runs faster against a column than against 0. ``negated_b``: scratch."""
+        np.negative(b, out=negated_b)
+        np.maximum(Z, negated_b, out=Z)
+        Z += b
+
+    @staticmethod
+    def relu_gradient(dA: np.ndarray, A: np.ndarray, mask: np.ndarray) -> None:
+        """``dA`` times ReLU'(Z) in place, read off the ReLU's output ``A = max(Z, 0)``;
+        ``mask``: bool scratch of the same shape."""
+        np.greater(A, 0, out=mask)
+        np.multiply(dA, mask, out=dA)
 
     def backward(
         self, network: Network, X_inxb: np.ndarray, dlogits: np.ndarray
@@ -156,14 +174,14 @@ class Workspace:
         for layer in range(len(network.weights) - 1, -1, -1):
             A_prev = self.activations[layer - 1][:, :batch] if layer > 0 else X_inxb
             np.matmul(dZ, A_prev.T, out=self.grad_weights[layer])  # (out, b) @ (b, in)
-            np.sum(dZ, axis=1, out=self.grad_biases[layer][:, 0])
+            # Summed over the batch as a product with ones: BLAS's sums run about 5x faster
+            # than numpy's pairwise ones here (4.7 against 25 us for 800 x 128).
+            np.matmul(dZ, self.ones[:batch], out=self.grad_biases[layer][:, 0])
             if layer == 0:
                 break
             dA = self.deltas[layer - 1][:, :batch]
             np.matmul(network.weights[layer].T, dZ, out=dA)  # (in, out) @ (out, b) -> (in, b)
-            mask = self.relu_mask[layer - 1][:, :batch]
-            np.greater(A_prev, 0, out=mask)  # ReLU'(Z) read off its output A = max(Z, 0)
-            np.multiply(dA, mask, out=dA)
+            self.relu_gradient(dA, A_prev, self.relu_mask[layer - 1][:, :batch])
             dZ = dA
         return self.grad_weights, self.grad_biases
 

@@ -256,6 +256,14 @@ def train(
     return TrainResult(best, history, best_epoch)
 
 
+class FusedWorkspace(Workspace):
+    """A :class:`Workspace` whose ReLU passes are numba kernels, bit for bit the same. It is
+    the trainer's, not :mod:`mlp`'s, so that predicting never imports numba."""
+
+    bias_relu = staticmethod(kernels.bias_relu)
+    relu_gradient = staticmethod(kernels.relu_gradient)
+
+
 class Stepper:
     """One epoch of batches: gather, augment, forward, check, backward, update.
 
@@ -277,7 +285,7 @@ class Stepper:
         self.full_batch = config.optimizer == "gd"
         batch_size = m if self.full_batch else min(config.batch_size, m)
         self.batch_size = batch_size
-        self.workspace = Workspace(network, batch_size)
+        self.workspace = (FusedWorkspace if fused else Workspace)(network, batch_size)
         self.gradients = self.workspace.gradients()
         params = network.parameters()
         self.optimizer = make_optimizer(

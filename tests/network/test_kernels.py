@@ -9,8 +9,9 @@ from helpers import synthetic_digits
 
 from digitflow.network import kernels
 from digitflow.network.augment import Augmenter, Resampler, turn_and_shift
+from digitflow.network.mlp import Workspace, init_network, loss_and_dlogits
 from digitflow.network.optim import SGD, Adam, Momentum, Nesterov
-from digitflow.network.training import TrainConfig, train
+from digitflow.network.training import FusedWorkspace, TrainConfig, train
 
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba (the fast extra) is absent")
 
@@ -79,6 +80,27 @@ def test_fused_augmentation_with_elastic_fields_gives_the_numpy_bits():
         batch = images.copy()
         Augmenter(2, 15.0, 34.0, 4.0, fused=fused)(batch, np.random.default_rng(7))
         results.append(batch.tobytes())
+    assert results[0] == results[1]
+
+
+@needs_numba
+@pytest.mark.parametrize("batch", [32, 27], ids=["full", "leading-columns"])
+def test_fused_relu_passes_give_the_numpy_passes_bits(batch):
+    rng = np.random.default_rng(8)
+    network = init_network((784, 40, 30, 10), rng)
+    network.biases = [rng.normal(0, 0.5, b.shape).astype(np.float32) for b in network.biases]
+    network.weights[0][:5] = 0.0  # units whose Z is exactly -b (here 0): max's ties
+    network.biases[0][:5] = 0.0
+    X = spread_values(rng, 784 * batch, 1.0).reshape(784, batch)
+    y = rng.integers(0, 10, batch)
+    results = []
+    for workspace_class in (Workspace, FusedWorkspace):
+        workspace = workspace_class(network, 32)
+        logits = workspace.forward(network, X)
+        hidden = [A[:, :batch].tobytes() for A in workspace.activations[:-1]]
+        loss_and_dlogits(logits, y)
+        dW, db = workspace.backward(network, X, logits)
+        results.append([*hidden, *(g.tobytes() for g in (*dW, *db))])
     assert results[0] == results[1]
 
 
