@@ -149,7 +149,7 @@ def time_products(network: Network, workspace, X_bx784: np.ndarray, dlogits: np.
     the workspace's buffers (their values are scratch here)."""
     started = time.perf_counter()
     A = X_bx784.T
-    for W, Z in zip(network.weights[:-1], workspace.activations, strict=True):
+    for W, Z in zip(network.weights[:-1], workspace.activations[:-1], strict=True):
         A = np.matmul(W, A, out=Z)
     np.matmul(network.weights[-1], A, out=workspace.logits_rows.T)  # as the workspace does
     dZ = dlogits
