@@ -4,18 +4,16 @@ Seen from outside the box, the first ink met along each row or column is the box
 whatever the digit inside does (it may touch a side, or be a 1 as straight as one). So
 each side is fitted to the ink's outer edge on that side: along every tilt of
 ``lines.SLOPES`` the edge's pixels vote for the band they fall in, and the fullest band
-wins. Where the digit pokes out across a side, the first ink met is the digit's, so the
-next run of ink down the column votes too, and the side counts as covered wherever its
-band is inked, under the digit as well. Its thickness is the run of ink inward from the
-edge that most of the side has (a digit touching the side lengthens the run only where it
-touches), and no side is more than a px thicker than the thinnest (one printer drew them
-all; a digit drawn along a side thickens that one). The four sides make a box when each
-covers most of its length between the two across it, each is ANCHORED_ASPECT times longer
-than thick, they are square to each other give or take a phone photo's perspective (so a
-quadrilateral is a box too), paper shows inside, and no ink touches the picture's edge
-(ruled and squared paper, a comb's row of boxes run off it). Inside a box nothing is
-printed: the digit's straight strokes there are never taken for lines; ``lines.find_lines``
-looks only outside it."""
+wins. Its thickness is the run of ink inward from the edge that most of the side has
+(a digit touching the side lengthens the run only where it touches), and no side is more
+than a px thicker than the thinnest (one printer drew them all; a digit drawn along a side
+thickens that one). The four sides make a box when each covers most of its length, each is
+ANCHORED_ASPECT times longer than thick, they are square to each other give or take a phone
+photo's perspective (so a quadrilateral is a box too), paper shows inside, and no ink
+touches the picture's edge (ruled and squared paper, a comb's row of boxes run off it).
+Inside a box nothing is printed: the digit's straight strokes there are never taken for
+lines; ``lines.find_lines`` looks only outside it.
+"""
 
 import numpy as np
 
@@ -30,7 +28,7 @@ from digitflow.reading.lines import (
 from digitflow.reading.masks import bounds
 
 MIN_COVERED = 0.85
-"""A side's band is inked along at least this share of its length."""
+"""A side's edge lies on its fitted band along at least this share of its length."""
 THICKNESS_SHARE = 0.25
 """A side is as thick as the run of ink inward from its edge at this quantile of its
 length (a digit touching it lengthens the run where it touches)."""
@@ -64,86 +62,43 @@ def find_box(mask: np.ndarray) -> list[Line] | None:
         side = _outer_side(view[::-1] if from_far_end else view, span)
         if side is None:
             return None
-        found.append((horizontal, from_far_end, *side))
+        found.append((horizontal, from_far_end, span, *side))
     # One printer drew all four sides: a digit running along one thickens only that one's run.
-    thickness = min(side[4] for side in found) + 1
-    bands = []
-    for horizontal, from_far_end, slope, edge, run, inked in found:
+    thickness = min(side[-1] for side in found) + 1
+    sides = []
+    for horizontal, from_far_end, span, slope, edge, run in found:
         run = min(run, thickness)
         if from_far_end:  # back from the flipped view: across = size - 1 - flipped across
             slope, edge = -slope, (mask.shape[0] if horizontal else mask.shape[1]) - edge - run
-        bands.append((horizontal, slope, (float(edge), float(edge + run)), inked))
-    sides = _closed(bands)
-    return sides if sides is not None and _is_a_box(sides) else None
+        sides.append(Line(horizontal, slope, (float(edge), float(edge + run)), span))
+    return sides if _is_a_box(sides) else None
 
 
-def _outer_side(view: np.ndarray, span: tuple[int, int]) -> tuple | None:
-    """(slope, edge, thickness, inked) of the straight side that the first ink of most
-    columns of ``view`` (h, w) within ``span`` lies on, seen from row 0: the first row of its
-    band is ``edge + slope * column``, and ``inked`` (w,) says in which columns ink lies
-    there. Where a digit pokes out across the side, the ink met first is the digit's: the
-    next run of ink down the column votes too. None when the span is too short."""
+def _outer_side(view: np.ndarray, span: tuple[int, int]) -> tuple[float, int, int] | None:
+    """(slope, edge, thickness) of the straight side that the first ink of each column of
+    ``view`` (h, w) within ``span`` lies on, seen from row 0: the first row of its band is
+    ``edge + slope * column``. None when too few columns' first ink lies on one band."""
     start, end = span
     if end - start < MIN_SIDE_PX:
         return None
     columns = view[:, start:end]
     inked = columns.any(axis=0)
     xs = np.flatnonzero(inked) + start
-    first, second = _first_two_runs(columns[:, inked])
+    first = columns.argmax(axis=0)[inked]
     pad = int(np.ceil(np.abs(SLOPES).max() * view.shape[1])) + 1
     bins = view.shape[0] + 2 * pad
-    # (angles, runs): the band across each tilt that each run's start falls in
-    starts = np.concatenate([first, second[second >= 0]])
-    at = np.concatenate([xs, xs[second >= 0]])
-    across = (starts[None, :] - at[None, :] * SLOPES[:, None] + pad).astype(np.int64)
+    # (angles, columns): the band across each tilt that each column's first ink falls in
+    across = (first[None, :] - xs[None, :] * SLOPES[:, None] + pad).astype(np.int64)
     flat = (across + bins * np.arange(SLOPES.size)[:, None]).ravel()
     counts = np.bincount(flat, minlength=SLOPES.size * bins).reshape(SLOPES.size, bins)
     pairs = counts[:, :-1] + counts[:, 1:]  # the edge may drift between two bins
     angle, low = divmod(int(np.argmax(pairs)), pairs.shape[1])
-    on_band = (across[angle] >= low) & (across[angle] < low + 2)
-    runs = _runs_inward(view, starts[on_band], at[on_band], (end - start) // 2)
+    if pairs[angle, low] < MIN_COVERED * (end - start):
+        return None
+    on_edge = (across[angle] >= low) & (across[angle] < low + 2)
+    runs = _runs_inward(view, first[on_edge], xs[on_edge], (end - start) // 2)
     thickness = int(np.quantile(runs, THICKNESS_SHARE))
-    return float(SLOPES[angle]), low - pad, max(1, thickness), _inked_along(view, angle, low - pad)
-
-
-def _inked_along(view: np.ndarray, angle: int, edge: int) -> np.ndarray:
-    """(w,) bool: does ink lie at the start of the band ``edge + SLOPES[angle] * column`` of
-    ``view`` (h, w) (within the two rows it may drift over) in each column? Where a digit
-    crosses the side, the side's ink is there under it."""
-    columns = np.arange(view.shape[1])
-    rows = np.ceil(edge + SLOPES[angle] * columns).astype(int)
-    inked = np.zeros(view.shape[1], dtype=bool)
-    for step in (0, 1):
-        inside = (rows + step >= 0) & (rows + step < view.shape[0])
-        inked[inside] |= view[rows[inside] + step, columns[inside]]
-    return inked
-
-
-def _first_two_runs(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first row of the first and of the second run of ink down each column of
-    ``columns`` (h, n), every column inked (-1 for a column with one run)."""
-    rows = np.arange(columns.shape[0])[:, None]
-    first = columns.argmax(axis=0)
-    gap = ~columns & (rows > first)
-    gap_row = np.where(gap.any(axis=0), gap.argmax(axis=0), columns.shape[0])
-    after = columns & (rows > gap_row)
-    return first, np.where(after.any(axis=0), after.argmax(axis=0), -1)
-
-
-def _closed(bands: list[tuple]) -> list[Line] | None:
-    """The four sides (top, bottom, left, right) from their ``bands`` (horizontal, slope,
-    offset, inked), each running between the outer edges of the two across it, or None
-    when one's band is inked along less than MIN_COVERED of that length."""
-    sides = []
-    for index, (horizontal, slope, offset, inked) in enumerate(bands):
-        across = bands[2:] if index < 2 else bands[:2]
-        middle = offset[0] + slope * (inked.size / 2)  # where this side crosses them
-        ends = [other[2][k] + other[1] * middle for other, k in zip(across, (0, 1), strict=True)]
-        start, end = max(0, int(np.floor(ends[0]))), min(inked.size, int(np.ceil(ends[1])))
-        if end - start < MIN_SIDE_PX or inked[start:end].sum() < MIN_COVERED * (end - start):
-            return None
-        sides.append(Line(horizontal, slope, offset, (start, end)))
-    return sides
+    return float(SLOPES[angle]), low - pad, max(1, thickness)
 
 
 def _runs_inward(view: np.ndarray, first: np.ndarray, xs: np.ndarray, longest: int) -> np.ndarray:

@@ -81,17 +81,3 @@ def test_a_row_of_boxes_running_off_the_picture_is_not_one_box():
     for x in (1, 40, 79):
         mask[20:62, x : x + 2] = True
     assert find_box(mask) is None
-
-
-@pytest.mark.parametrize("x", [84, 110])
-def test_a_stroke_poking_out_across_a_side_leaves_the_box_whole(x):
-    """A 1 written across the box's top side, its top above it: the first ink met from above
-    in those columns is the 1's, but the side is still inked under it all along."""
-    stroke = [(x, 62), (x + 3, 124)]
-    in_box = quadrilateral_box([(75, 72), (125, 72), (125, 128), (75, 128)], width=5)
-    ImageDraw.Draw(in_box).line(stroke, fill=30, width=12)
-    plain = Image.new("L", (200, 200), PAPER_GREY)
-    ImageDraw.Draw(plain).line(stroke, fill=30, width=12)
-    reading = read_picture(in_box)
-    assert len(reading.lines) == 4
-    assert_same_digit(reading.digit, normalise_digit(plain))
