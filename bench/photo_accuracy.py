@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from digitflow.mnist_form import stroke
 from digitflow.network.model_io import load_network
-from digitflow.reading import stroke
 from digitflow.reading.images import ImageError, normalise_digit, open_image, read_image
 from digitflow.synthetic.photos import PHOTO_FORMATS, draw_digit, write_photo
 

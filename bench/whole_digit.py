@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from trust import _auroc  # the bench beside this one
 
+from digitflow.mnist_form.digit import mnist_digit
 from digitflow.network.model_io import load_network
 from digitflow.network.whole_digit import probabilities_and_scores
-from digitflow.reading.recipe import mnist_digit
 from digitflow.synthetic.pieces import piece_examples
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ the train stage fits its digit-likeness score against (digitflow.network.digit_l
 
 Every letter of FIT_LETTERS in every DejaVu font of this machine, upright and turned 10° each
 way, drawn large, cropped to its ink, its long side fitted to 20 px and its centre of mass put
-at the centre of 28x28 (digitflow.reading.mnist_frame, as reading frames a digit). Only DejaVu
+at the centre of 28x28 (digitflow.mnist_form.mnist_frame, as reading frames a digit). Only DejaVu
 fonts and these letters are used, so bench/trust.py measures on other fonts (Liberation) and
 on letters never fitted on. Stored as (k, 28, 28) uint8, ink high.
 
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from digitflow.atomic import atomic_path
-from digitflow.reading.mnist_frame import centred_in_frame, fit_box
+from digitflow.mnist_form.mnist_frame import centred_in_frame, fit_box
 
 FIT_FONTS = "DejaVu*.ttf"
 FIT_LETTERS = "ACEGJLNQTVXacehjmpruwy"

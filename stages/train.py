@@ -11,6 +11,7 @@ from dvclive import Live
 from digitflow.atomic import restored_on_failure
 from digitflow.console import note, reports_errors, warn
 from digitflow.dataset.prepare import load_prepared
+from digitflow.mnist_form.digit import mnist_digit
 from digitflow.network.calibration import calibrate_on
 from digitflow.network.digit_likeness import DIGITS_REJECTED, fit_digit_likeness, load_not_digits
 from digitflow.network.mlp import Network
@@ -28,7 +29,6 @@ from digitflow.network.whole_digit import FIT_PIECES, fit_whole_digit
 from digitflow.options import PARAMS_FILE, ParamsFile, command_app
 from digitflow.params import load_section
 from digitflow.progress import count_progress, interactive
-from digitflow.reading.recipe import mnist_digit
 from digitflow.synthetic.pieces import piece_examples
 
 app = command_app()

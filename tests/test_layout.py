@@ -13,8 +13,9 @@ MAY_IMPORT = {
     "dataset": set(),
     "network": set(),
     "evaluation": {"dataset"},
-    "reading": set(),
-    "batch": {"reading", "network"},
+    "mnist_form": set(),
+    "reading": {"mnist_form"},
+    "batch": {"reading", "mnist_form", "network"},
     "synthetic": set(),
     SHARED: set(),
 }

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from digitflow import atomic, errors
+from digitflow import atomic, errors, mnist_form
 from digitflow.atomic import (
     atomic_paths,
     check_destination,
@@ -67,6 +67,7 @@ CHUNK_FILES = 256
 """Files decoded per worker task and predicted per forward pass."""
 READING_CODE: tuple[Path, ...] = (
     *sorted(Path(images.__file__).parent.glob("[!_]*.py")),
+    *sorted(Path(mnist_form.__file__).parent.glob("[!_]*.py")),
     Path(errors.__file__),
     Path(atomic.__file__),
     Path(mlp.__file__),
@@ -74,9 +75,9 @@ READING_CODE: tuple[Path, ...] = (
     Path(whole_digit.__file__),
     Path(chunk_reading.__file__),
 )
-"""The code that turns a file into probabilities and a status (every reading module, mlp,
-the digit-likeness and whole-digit scores, the chunk reader that applies them, and the
-errors and atomic writes they import): rows made by another version of it are stale, like
+"""The code that turns a file into probabilities and a status (every reading and mnist_form
+module, mlp, the digit-likeness and whole-digit scores, the chunk reader that applies them,
+and the errors and atomic writes they import): rows made by another version of it are stale, like
 rows made by other weights."""
 
 

@@ -17,6 +17,7 @@ lines; ``lines.find_lines`` looks only outside it.
 
 import numpy as np
 
+from digitflow.mnist_form.masks import bounds
 from digitflow.reading.lines import (
     ANCHORED_ASPECT,
     PARALLEL_DEG,
@@ -25,7 +26,6 @@ from digitflow.reading.lines import (
     find_lines,
     line_pixels,
 )
-from digitflow.reading.masks import bounds
 
 MIN_COVERED = 0.85
 """A side's edge lies on its fitted band along at least this share of its length."""

@@ -15,10 +15,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from digitflow.reading.masks import bounds, dilated
+from digitflow.mnist_form.masks import bounds, dilated
+from digitflow.mnist_form.stroke import BILEVEL_CUT, stroke_width_px
 from digitflow.reading.recipe import Reading, digit_from_group
 from digitflow.reading.segment import digits_side_by_side
-from digitflow.reading.stroke import BILEVEL_CUT, stroke_width_px
 
 EDGE_MIN_SIDE_SHARE = 0.25
 """Only a digit whose box spans this share of the picture along an edge can be cut there (a

@@ -7,14 +7,16 @@
                                                crossings kept
 5. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped
 6. graded like a scan      (``scan``)          the digit's region at full resolution, 0 to 1
-7. stroke width            (``stroke``)        MNIST's range of pen widths
-8. 20×20 box               (``mnist_frame``)   long side fitted to 20 px
-9. centre of mass in 28×28 (``mnist_frame``)   MNIST's frame
+7. stroke width            (``mnist_form.stroke``)      MNIST's range of pen widths
+8. 20×20 box               (``mnist_form.mnist_frame``) long side fitted to 20 px
+9. centre of mass in 28×28 (``mnist_form.mnist_frame``) MNIST's frame
 
 Steps 2-5 look at a copy shrunk by a whole factor to about ``ANALYSIS_SIDE_PX`` (the paper,
 the lines and the digit's groups need no more); step 6 cuts only the digit's own region from
 the full-resolution picture, so the work barely grows with the picture. Steps 6-9 are
 ``digit_from_group``: they read any group of ink on the analysis copy as a single digit.
+Steps 7-9 (``mnist_form.digit``) live outside reading because train shapes the pieces of its
+whole-digit score with them too.
 """
 
 from dataclasses import dataclass, replace
@@ -23,16 +25,16 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
+from digitflow.mnist_form.digit import mnist_digit
+from digitflow.mnist_form.masks import bounds, dilated
+from digitflow.mnist_form.stroke import BILEVEL_CUT
 from digitflow.reading import scan
 from digitflow.reading.boxes import find_printed
 from digitflow.reading.colour import grayscale_array
 from digitflow.reading.ink_components import InkGroups, ink_groups
 from digitflow.reading.lines import LINE_FRACTION, Line, without_lines
-from digitflow.reading.masks import bounds, dilated
-from digitflow.reading.mnist_frame import centred_in_frame, fit_box
 from digitflow.reading.paper import Paper, Polarity, read_paper
 from digitflow.reading.sheet import SHEET_RIM_PX, find_sheet, only_the_sheet
-from digitflow.reading.stroke import BILEVEL_CUT, mnist_stroke_width
 
 ANALYSIS_SIDE_PX = 128
 """Paper and groups are analysed on a copy shrunk by a whole factor to about this ..."""
@@ -221,15 +223,7 @@ def digit_from_group(
     ink = scan.graded(signal, digit)
     if ink is None or not (ink > BILEVEL_CUT).any():
         return None
-    return mnist_digit(ink)
-
-
-def mnist_digit(ink: np.ndarray) -> np.ndarray:
-    """Steps 7-9 on graded ink (h, w) in [0, 1] holding some pixel above ``BILEVEL_CUT``:
-    the (28, 28) float32 MNIST digit it makes."""
-    ink = mnist_stroke_width(ink)  # 7
-    top, bottom, left, right = bounds(ink > BILEVEL_CUT)
-    return centred_in_frame(fit_box(ink[top:bottom, left:right]))  # 8, 9
+    return mnist_digit(ink)  # 7-9
 
 
 def _analysis_factor(shape: tuple[int, int], by_short_side: bool = False) -> int:

@@ -4,7 +4,7 @@ full-resolution picture with paper at 0 and stroke cores at 1."""
 import numpy as np
 from PIL import Image
 
-from digitflow.reading.mnist_frame import BOX_PX
+from digitflow.mnist_form.mnist_frame import BOX_PX
 from digitflow.reading.paper import median
 
 CROP_SIDE_PX = 4 * BOX_PX

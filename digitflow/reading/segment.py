@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitflow.errors import DigitflowError
+from digitflow.mnist_form.masks import bounds
 from digitflow.reading.cut_paths import CutPath, cut_paths, left_of, strokes_severed
 from digitflow.reading.ink_components import Components, components
-from digitflow.reading.masks import bounds
 from digitflow.reading.recipe import Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from helpers import drawn_digits
 
+from digitflow.mnist_form.digit import mnist_digit
 from digitflow.network.digit_likeness import DigitLikeness, hidden_and_logits
 from digitflow.network.mlp import init_network
 from digitflow.network.whole_digit import fit_whole_digit, probabilities_and_scores
-from digitflow.reading.recipe import mnist_digit
 from digitflow.synthetic.pieces import piece_examples
 
 

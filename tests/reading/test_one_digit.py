@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from digitflow.mnist_form.stroke import BILEVEL_CUT
 from digitflow.reading.one_digit import (
     in_a_printed_box,
     rejection,
@@ -11,7 +12,6 @@ from digitflow.reading.one_digit import (
     with_lines_put_back,
 )
 from digitflow.reading.recipe import read_picture
-from digitflow.reading.stroke import BILEVEL_CUT
 
 
 def sheet(width: int, height: int = 120) -> tuple[Image.Image, ImageDraw.ImageDraw]:

@@ -4,7 +4,7 @@
 import numpy as np
 from helpers import drawn_digits
 
-from digitflow.reading.recipe import mnist_digit
+from digitflow.mnist_form.digit import mnist_digit
 from digitflow.synthetic.pieces import fragment, piece_examples
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from digitflow.reading.masks import bounds
-from digitflow.reading.mnist_frame import BOX_PX
+from digitflow.mnist_form.masks import bounds
+from digitflow.mnist_form.mnist_frame import BOX_PX
 
 BILEVEL_CUT = 0.5
 """NIST's scans were bilevel: ink where a pixel was more than half covered. Its bounding box
