@@ -51,8 +51,8 @@ class DigitLikeness:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (10, m), as :meth:`Network.predict_proba` gives them, and
         (m,) the likeness of pictures (784, m); one forward pass for both."""
-        hidden, logits = hidden_and_logits(network, X_784xm)
-        return softmax_columns(scaled_logits(logits, network.temperature)), self.likeness(hidden)
+        hidden, probs = hidden_and_probabilities(network, X_784xm)
+        return probs, self.likeness(hidden)
 
     def scores(self, hidden_hxm: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
         """(m,) float32: the likeness plus the log-odds of the top calibrated probability."""
@@ -61,8 +61,8 @@ class DigitLikeness:
     def unlike(self, network: Network, X_784xm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (10, m), as :meth:`Network.predict_proba` gives them, and
         (m,) bool: which pictures score below ``min_score``; one forward pass for both."""
-        probs, likeness = self.probabilities_and_likeness(network, X_784xm)
-        return probs, likeness + confidence_log_odds(probs) < self.min_score
+        hidden, probs = hidden_and_probabilities(network, X_784xm)
+        return probs, self.below_min(hidden, probs)
 
     def below_min(self, hidden_hxm: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
         """(m,) bool: which pictures score below ``min_score``, from the last hidden layer's
@@ -102,6 +102,15 @@ def hidden_and_logits(network: Network, X_784xm: np.ndarray) -> tuple[np.ndarray
     from one forward pass in chunks (the logits equal :meth:`Network.predict_logits`')."""
     hidden = np.empty((network.layer_sizes[-2], X_784xm.shape[1]), dtype=np.float32)
     return hidden, network.predict_logits(X_784xm, hidden)
+
+
+def hidden_and_probabilities(
+    network: Network, X_784xm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The last hidden layer's activations (units, m) and the calibrated probabilities
+    (10, m), as :meth:`Network.predict_proba` gives them, from one forward pass."""
+    hidden, logits = hidden_and_logits(network, X_784xm)
+    return hidden, softmax_columns(scaled_logits(logits, network.temperature))
 
 
 def fit_digit_likeness(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitflow.network.digit_likeness import hidden_and_logits
-from digitflow.network.mlp import Network, scaled_logits, softmax_columns
+from digitflow.network.digit_likeness import hidden_and_logits, hidden_and_probabilities
+from digitflow.network.mlp import Network
 
 FIT_PIECES = 3000
 """Whole training digits the score is fitted on, and as many pieces that are not one (half
@@ -52,8 +52,7 @@ def probabilities_and_scores(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Calibrated probabilities (10, m), the digit likeness (m,) of a network that has one
     and the whole-digit log-odds (m,) (None when it has no such score), from one pass."""
-    hidden, logits = hidden_and_logits(network, X_784xm)
-    probs = softmax_columns(scaled_logits(logits, network.temperature))
+    hidden, probs = hidden_and_probabilities(network, X_784xm)
     whole = None if network.whole_digit is None else network.whole_digit.log_odds(hidden)
     return probs, network.likeness.likeness(hidden), whole
 
