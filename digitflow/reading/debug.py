@@ -5,6 +5,7 @@ digit orange, the digit's groups blue), and the 28×28 the network saw."""
 import numpy as np
 from PIL import Image
 
+from digitflow.reading.colour import grayscale_array
 from digitflow.reading.recipe import Reading
 
 PANEL_PX = 112
@@ -17,7 +18,7 @@ DIGIT_RGB = (40, 90, 230)
 
 def debug_picture(image: Image.Image, reading: Reading) -> Image.Image:
     """RGB picture: original | what was found | the 28×28 (white on black, like MNIST)."""
-    original = _panel(image.convert("RGB"))
+    original = _panel(_original_rgb(image))
     found = _panel(Image.fromarray(_found_rgb(reading)))
     digit = np.zeros((28, 28), np.float32) if reading.digit is None else reading.digit
     seen = Image.fromarray(np.rint(digit * 255).astype(np.uint8)).convert("RGB")
@@ -30,6 +31,15 @@ def debug_picture(image: Image.Image, reading: Reading) -> Image.Image:
         sheet.paste(panel, (left, 0))
         left += panel.width + GAP_PX
     return sheet
+
+
+def _original_rgb(image: Image.Image) -> Image.Image:
+    """The picture as 8-bit RGB. Pillow's ``convert`` clips 16- and 32-bit grey (I;16, I, F)
+    to white, so those go through the grey the reading itself used."""
+    if image.mode.startswith(("I", "F")):
+        gray = np.rint(grayscale_array(image) * 255).astype(np.uint8)
+        return Image.fromarray(gray).convert("RGB")
+    return image.convert("RGB")
 
 
 def _found_rgb(reading: Reading) -> np.ndarray:
