@@ -130,7 +130,7 @@ def main(
         live.step = len(result.history)  # next_step has moved it one past the last epoch
         calibration = calibrate(result.network, X_val, y_val, config)
         if X_not_digits is not None:
-            fit_likeness(result.network, X_train, X_not_digits, X_val, config.seed)
+            fit_scores(result.network, X_train, X_not_digits, X_val, config.seed)
         save_network(out, result.network, result.summary(config) | {"calibration": calibration})
 
     if len(result.history) < config.epochs:
@@ -161,7 +161,7 @@ def calibrate(network: Network, X_val, y_val, config: TrainConfig) -> dict:
     return calibration
 
 
-def fit_likeness(network: Network, X_train, X_not_digits, X_val, seed: int) -> None:
+def fit_scores(network: Network, X_train, X_not_digits, X_val, seed: int) -> None:
     """Set ``network.likeness``, fitted on training digits against ``X_not_digits``, and
     ``network.whole_digit``, fitted on training digits against pairs and fragments of them
     made with ``seed``."""
