@@ -16,6 +16,9 @@ because a busy machine slows two-thread BLAS far more than its share of CPU.
 its default augmentation (gather, augment, forward, loss, backward, update) over a number of
 steps, and the step's matrix products alone on the same buffers: what is BLAS and what is the
 rest. It prints the median and the best of each phase: the best is what an idle machine gives.
+It also times the same products on one BLAS thread: on a busy machine two-thread BLAS waits
+for a core for its second thread at every product, and can run several times slower than one
+thread (5-7x at load 13 on 2 cores), which no phase's own figure shows.
 
 ``--augmentation`` instead alternates digitflow's epochs without and with its default
 augmentation (shifts, turns and slant) and prints what augmentation adds to an epoch, best to best.
@@ -120,7 +123,7 @@ def phase_times(
     workspace, batch_size = stepper.workspace, stepper.batch_size
     X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
     order = rng.permutation(len(y))
-    times: dict[str, list[float]] = {name: [] for name in (*PHASES, "products")}
+    times: dict[str, list[float]] = {name: [] for name in (*PHASES, "products", "one thread")}
     for step in range(steps):
         start = step * batch_size % (len(y) - batch_size + 1)
         rows = order[start : start + batch_size]
@@ -141,6 +144,8 @@ def phase_times(
         for name, begin, end in zip(PHASES, clock, clock[1:], strict=False):
             times[name].append(end - begin)
         times["products"].append(time_products(network, workspace, X_batch, logits))
+        with threadpool_limits(limits=1, user_api="blas"):
+            times["one thread"].append(time_products(network, workspace, X_batch, logits))
     return times
 
 
@@ -178,6 +183,16 @@ def print_phases(times: dict[str, list[float]]) -> None:
         f"  {'products':9s} {median['products']:7.3f} {best['products']:7.3f}  matrix products "
         f"alone: {best['products'] / step_best:.0%} of the best step"
     )
+    print(
+        f"  {'1 thread':9s} {median['one thread']:7.3f} {best['one thread']:7.3f}  the same "
+        f"products on one BLAS thread: the threads run them "
+        f"{best['one thread'] / best['products']:.2f}x as fast"
+    )
+    if median["one thread"] < median["products"]:
+        print(
+            "  (one BLAS thread beats them at the median: other processes keep the second "
+            "thread off its core, and the step's figures are mostly load)"
+        )
     augment = best["augment"]
     print(f"augmentation adds {augment / (step_best - augment):.0%} to a step (best to best)")
 
