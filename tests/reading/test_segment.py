@@ -190,6 +190,30 @@ def test_a_confident_digit_the_likeness_doubts_is_not_cut_into_pieces(label):
     assert read(picture, WIDE, likeness=doubting(WIDE, label)) == str(label)
 
 
+def doubted_whole(templates: Templates, label: int):
+    """A likeness that finds every shape clearly digit-like and whose whole-digit score
+    doubts the drawing ``templates`` read as ``label`` (log-odds -2.5, as the number bench's
+    score doubted some lone digits read at 0.9998) and trusts any other shape."""
+
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        distances = templates.distances(digits_kx28x28)
+        that_drawing = (distances.argmin(axis=1) == templates.labels.index(label)) & (
+            distances.min(axis=1) < 30
+        )
+        whole = np.where(that_drawing, -2.5, 5.0).astype(np.float32)
+        sure = np.full(len(digits_kx28x28), 5.0, np.float32)
+        return templates(digits_kx28x28), sure, whole
+
+    return likeness
+
+
+@pytest.mark.parametrize("label", [0, 6, 9])
+def test_a_clearly_digit_like_digit_the_whole_digit_score_doubts_a_little_is_not_cut(label):
+    # Cut, a 0, a 6 or a 9 gives a confident 1 and a piece the score takes for whole.
+    picture = number([wide(label)])
+    assert read(picture, WIDE, likeness=doubted_whole(WIDE, label)) == str(label)
+
+
 @pytest.mark.parametrize("kind", ["box", "ruled"])
 def test_a_number_on_printed_lines_is_read_without_them(kind):
     ink = np.pad(number_ink([drawn(int(d)) for d in "307"], np.random.default_rng(0)), 30)
