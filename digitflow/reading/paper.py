@@ -95,14 +95,16 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
     ink = small if light else 1.0 - small
     contrast = light_ink if light else dark_ink
     is_ink = (residual if light else -residual) > INK_CUT * contrast
-    is_ink &= ink - _nearby_paper(ink) > INK_CUT * contrast
+    index, cell_px = _cell_index(*small.shape)
+    cell_pixels = np.take(ink, index)
+    is_ink &= ink - _nearby_paper(cell_pixels, cell_px, small.shape) > INK_CUT * contrast
     # Each cell's pixels in ink units, its ink moved to the end as +inf: the first ``count``
-    # sorted values are its paper.
-    ordered, cell_px = _sorted_cells(np.where(is_ink, np.inf, ink))
+    # sorted values are its paper (sorting is faster than a multi-rank partition of short rows).
+    ordered = np.sort(np.where(np.take(is_ink, index), np.inf, cell_pixels), axis=-1)
     count = np.isfinite(ordered).sum(axis=-1)
     known = count >= MIN_PAPER_SHARE * ordered.shape[-1]
     if not known.any():  # ink everywhere by that measure: every pixel counts as paper
-        ordered = _sorted_cells(ink)[0]
+        ordered = np.sort(cell_pixels, axis=-1)
         count, known = np.full_like(count, ordered.shape[-1]), np.ones_like(known)
     paper, count = ordered[known], count[known]  # (cells, cell²), (cells,)
 
@@ -168,15 +170,14 @@ def median(values: np.ndarray) -> float:
     return float(np.partition(values, middle)[middle])
 
 
-def _nearby_paper(ink: np.ndarray) -> np.ndarray:
-    """(h, w): the most paper-like level (in ink units) near each pixel: each cell's outer
-    paper quantile, the lowest of its 3×3 cells (a bold stroke may cover a whole cell),
-    spread back bilinearly."""
-    cells, cell_px = _cells(ink)
-    k = int(PAPER_QUANTILES[0] * cells.shape[-1])
-    lowest = np.partition(cells, k, axis=-1)[..., k]
+def _nearby_paper(cell_pixels: np.ndarray, cell_px: int, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) of ``shape``: the most paper-like level (in ink units) near each pixel, from
+    each cell's pixels ``cell_pixels`` (gh, gw, cell²): each cell's outer paper quantile, the
+    lowest of its 3×3 cells (a bold stroke may cover a whole cell), spread back bilinearly."""
+    k = int(PAPER_QUANTILES[0] * cell_pixels.shape[-1])
+    lowest = np.partition(cell_pixels, k, axis=-1)[..., k]
     near = _lowest3x3(lowest)
-    height, width = ink.shape
+    height, width = shape
     box = (0.0, 0.0, width / cell_px, height / cell_px)
     spread = Image.fromarray(near).resize((width, height), Image.Resampling.BILINEAR, box=box)
     return np.asarray(spread)
@@ -212,21 +213,15 @@ def _strays(residual: np.ndarray) -> tuple[float, float]:
     return max(0.0, -float(ordered[k])), max(0.0, float(ordered[flat.size - 1 - k]))
 
 
-def _sorted_cells(small: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each cell's pixels in ascending order, (gh, gw, cell²), and the cell's side."""
-    cells, cell = _cells(small)
-    return np.sort(cells, axis=-1), cell  # faster than a multi-rank partition of short rows
-
-
-def _cells(small: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each cell's pixels, (gh, gw, cell²), and the cell's side: GRID_CELLS along the long
-    side, the picture mirrored beyond its far edges to fill the last ones."""
-    height, width = small.shape
+def _cell_index(height: int, width: int) -> tuple[np.ndarray, int]:
+    """Where each cell's pixels lie in a flattened (h, w) picture, (gh, gw, cell²) for
+    ``np.take``, and the cell's side: GRID_CELLS along the long side, the picture mirrored
+    beyond its far edges to fill the last ones. Built once for the picture's several
+    per-cell views."""
     cell = max(2, -(-max(height, width) // GRID_CELLS))
     rows, cols = -(-height // cell), -(-width // cell)
-    padded = small[np.ix_(_mirrored(height, rows * cell), _mirrored(width, cols * cell))]
-    cells = padded.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    return cells, cell
+    flat = _mirrored(height, rows * cell)[:, None] * width + _mirrored(width, cols * cell)
+    return flat.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows, cols, -1), cell
 
 
 def _mirrored(size: int, total: int) -> np.ndarray:
