@@ -175,7 +175,7 @@ def _nearby_paper(cell_pixels: np.ndarray, cell_px: int, shape: tuple[int, int])
     each cell's pixels ``cell_pixels`` (gh, gw, cell²): each cell's outer paper quantile, the
     lowest of its 3×3 cells (a bold stroke may cover a whole cell), spread back bilinearly."""
     k = int(PAPER_QUANTILES[0] * cell_pixels.shape[-1])
-    lowest = np.partition(cell_pixels, k, axis=-1)[..., k]
+    lowest = np.sort(cell_pixels, axis=-1)[..., k]  # faster than np.partition of short rows
     near = _lowest3x3(lowest)
     height, width = shape
     box = (0.0, 0.0, width / cell_px, height / cell_px)
@@ -209,7 +209,7 @@ def _strays(residual: np.ndarray) -> tuple[float, float]:
     flat = residual.ravel()
     share, most = POLARITY_TAIL
     k = min(max(1, min(int(flat.size * share), most)), (flat.size - 1) // 2)
-    ordered = np.partition(flat, [k, flat.size - 1 - k])
+    ordered = np.sort(flat)  # several times faster than np.partition at two ranks
     return max(0.0, -float(ordered[k])), max(0.0, float(ordered[flat.size - 1 - k]))
 
 
