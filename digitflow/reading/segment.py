@@ -100,6 +100,18 @@ CUT_COST = 1.5
 """Log-probability a cut costs per stroke it crosses: the pieces must read this much better
 than the whole (the network reads half a digit confidently more often than not), and cutting
 through a digit crosses more strokes than cutting where two digits touch."""
+DIGIT_WIDTH = 0.55
+"""A touching digit's width over the row's height, about (the height of a mark of touching
+digits spans the tallest of them and the baseline's wobble, so its digits are narrower than
+MNIST's median 0.75): a mark holds about its width over this many row heights of digits ..."""
+COUNT_COST = 1.5
+"""... and a reading of it in two or more pieces costs this much log-probability per piece
+more or fewer than that ..."""
+COUNT_SLACK = 0.5
+"""... beyond this many (a 1 is half as wide as most digits, a 0 wider). Keeping the mark whole
+costs nothing: it only decides how many pieces a mark cut at all is cut into (three touching
+digits, not a two-digit piece and one), not whether it is cut (a wide 2 with a curl at its
+foot is as wide as two digits)."""
 MERGE_MARGIN = 0.5
 """Two close marks become one digit when that reads this much log-probability better."""
 MIN_PIECE = 0.12
@@ -327,8 +339,9 @@ def _cut(
         ink, classify, likeness, mask
     ):
         return [mask], []
-    # No piece scores above 0 and every cut costs CUT_COST or more: a whole mark scoring at
-    # least -CUT_COST cannot be beaten, so its paths are not even drawn.
+    # No piece scores above 0, every cut costs CUT_COST or more and the count prior costs
+    # splits only: a whole mark scoring at least -CUT_COST cannot be beaten, so its paths are
+    # not even drawn.
     if _piece_scores(ink, classify, likeness, [mask], row_height)[0] >= -CUT_COST:
         return [mask], []
     box = mask[top:bottom, left:right]
@@ -352,7 +365,8 @@ def _cut(
         pieces.append(whole)
     piece_scores = _piece_scores(ink, classify, likeness, pieces, row_height)
     costs = [0.0] + [CUT_COST * strokes_severed(box, path) for path in paths] + [0.0]
-    chosen = _best_sequence(edges, piece_scores, costs)
+    expected = (right - left) / (DIGIT_WIDTH * row_height)
+    chosen = _best_sequence(edges, piece_scores, costs, expected)
     by_edge = dict(zip(edges, pieces, strict=True))
     cuts = [_cut_pixels(paths[j - 1], top, left) for _, j in chosen[:-1]]
     return [by_edge[edge] for edge in chosen], cuts
@@ -417,22 +431,33 @@ def _piece_scores(
 
 
 def _best_sequence(
-    edges: list[tuple[int, int]], scores: np.ndarray, costs: list[float]
+    edges: list[tuple[int, int]], scores: np.ndarray, costs: list[float], expected: float
 ) -> list[tuple[int, int]]:
     """The pieces (i, j), from node 0 to the last node, with the highest total score less the
-    cost of each node cut at. ``edges`` come in order of i, each with i < j."""
-    best = np.full(len(costs), -np.inf)
-    best[0] = 0.0
-    back = {}
+    cost of each node cut at, less the count prior (``_count_prior``) against ``expected``
+    digits. ``edges`` come in order of i, each with i < j."""
+    nodes = len(costs)
+    best = np.full((nodes, nodes), -np.inf)  # [j, k]: best total reaching node j in k pieces
+    best[0, 0] = 0.0
+    back = np.zeros((nodes, nodes), dtype=int)
     for (i, j), score in zip(edges, scores, strict=True):
-        total = best[i] + score - costs[j]
-        if total > best[j]:
-            best[j], back[j] = total, i
-    chosen, j = [], len(costs) - 1
+        total = best[i, :-1] + score - costs[j]
+        better = total > best[j, 1:]
+        best[j, 1:][better] = total[better]
+        back[j, 1:][better] = i
+    k, j = int(np.argmax(best[-1] - _count_prior(np.arange(nodes), expected))), nodes - 1
+    chosen = []
     while j:
-        chosen.append((back[j], j))
-        j = back[j]
+        chosen.append((int(back[j, k]), j))
+        j, k = int(back[j, k]), k - 1
     return chosen[::-1]
+
+
+def _count_prior(pieces: int | np.ndarray, expected: float) -> float | np.ndarray:
+    """Log-probability a reading of a mark in ``pieces`` digits costs, ``expected`` digits
+    fitting its width: COUNT_COST per digit more or fewer beyond COUNT_SLACK, none whole."""
+    cost = COUNT_COST * np.maximum(0.0, np.abs(pieces - expected) - COUNT_SLACK)
+    return np.where(np.asarray(pieces) > 1, cost, 0.0)
 
 
 def _could_be_a_digit(piece: np.ndarray, row_height: float) -> bool:

@@ -132,6 +132,19 @@ def test_touching_neighbours_are_cut_between_the_digits(digits):
     assert read(picture, WIDE) == digits
 
 
+@pytest.mark.parametrize(
+    ("digits", "glyph", "classify", "likeness"),
+    [("871", wide, WIDE, None), ("5180", wide, WIDE, "whole")],
+)
+def test_touching_digits_are_cut_into_as_many_digits_as_their_width_holds(
+    digits, glyph, classify, likeness
+):
+    # Without the count prior a two-digit piece wins: "83" and "520".
+    picture = number([glyph(int(d)) for d in digits], spacing="touching")
+    scores = classify.whole_digit if likeness == "whole" else None
+    assert read(picture, classify, likeness=scores) == digits
+
+
 def curl_before(glyph: np.ndarray, row: float) -> tuple[np.ndarray, np.ndarray]:
     """``glyph`` with a small loop, a fifth of its height, joined to its left edge at ``row``
     (a share of its height), as a pen's flourish starts a stroke; and the loop alone."""
