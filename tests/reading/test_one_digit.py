@@ -225,3 +225,11 @@ def test_a_thin_line_left_in_that_runs_off_the_edge_cuts_nothing_and_a_stroke_be
     cut = with_line.copy()
     cut[20:28, 0:30] = True  # the bar itself runs off the edge, above the line
     assert runs_off_edge(cut, cut.astype(np.float32))
+
+
+def test_a_box_is_found_when_the_digit_pokes_a_pixel_out_of_it():
+    boxed_one = np.zeros((28, 28), np.float32)
+    boxed_one[4, 10:17] = boxed_one[22, 10:17] = 1  # a narrow box's top and bottom
+    boxed_one[4:23, 10] = boxed_one[4:23, 16] = 1  # and its sides
+    boxed_one[6:24, 13] = 1  # a 1 whose foot pokes out below the box
+    assert in_a_printed_box(boxed_one)
