@@ -181,16 +181,20 @@ def test_touching_digits_read_as_one_are_cut_when_the_whole_is_not_one_whole_dig
     assert read(picture, likeness=DRAWN.whole_digit) == digits
 
 
+def that_drawing(templates: Templates, digits_kx28x28: np.ndarray, label: int) -> np.ndarray:
+    """(k,) bool: which of the digits are the drawing ``templates`` read as ``label``."""
+    distances = templates.distances(digits_kx28x28)
+    nearest = distances.argmin(axis=1) == templates.labels.index(label)
+    return nearest & (distances.min(axis=1) < 30)
+
+
 def doubting(templates: Templates, label: int):
     """A likeness that doubts the drawing ``templates`` read as ``label`` (log-odds -3, as
     the photo bench's likeness doubted some clearly read digits) and trusts any other shape."""
 
     def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
-        distances = templates.distances(digits_kx28x28)
-        that_drawing = (distances.argmin(axis=1) == templates.labels.index(label)) & (
-            distances.min(axis=1) < 30
-        )
-        doubt = np.where(that_drawing, -3.0, 5.0).astype(np.float32)
+        doubt = np.where(that_drawing(templates, digits_kx28x28, label), -3.0, 5.0)
+        doubt = doubt.astype(np.float32)
         return templates(digits_kx28x28), doubt, None
 
     return likeness
@@ -209,11 +213,8 @@ def doubted_whole(templates: Templates, label: int):
     score doubted some lone digits read at 0.9998) and trusts any other shape."""
 
     def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        distances = templates.distances(digits_kx28x28)
-        that_drawing = (distances.argmin(axis=1) == templates.labels.index(label)) & (
-            distances.min(axis=1) < 30
-        )
-        whole = np.where(that_drawing, -2.5, 5.0).astype(np.float32)
+        whole = np.where(that_drawing(templates, digits_kx28x28, label), -2.5, 5.0)
+        whole = whole.astype(np.float32)
         sure = np.full(len(digits_kx28x28), 5.0, np.float32)
         return templates(digits_kx28x28), sure, whole
 
