@@ -132,17 +132,14 @@ def test_touching_neighbours_are_cut_between_the_digits(digits):
     assert read(picture, WIDE) == digits
 
 
-@pytest.mark.parametrize(
-    ("digits", "glyph", "classify", "likeness"),
-    [("871", wide, WIDE, None), ("5180", wide, WIDE, "whole")],
-)
+@pytest.mark.parametrize(("digits", "whole_digit_score"), [("871", False), ("5180", True)])
 def test_touching_digits_are_cut_into_as_many_digits_as_their_width_holds(
-    digits, glyph, classify, likeness
+    digits, whole_digit_score
 ):
     # Without the count prior a two-digit piece wins: "83" and "520".
-    picture = number([glyph(int(d)) for d in digits], spacing="touching")
-    scores = classify.whole_digit if likeness == "whole" else None
-    assert read(picture, classify, likeness=scores) == digits
+    picture = number([wide(int(d)) for d in digits], spacing="touching")
+    likeness = WIDE.whole_digit if whole_digit_score else None
+    assert read(picture, WIDE, likeness=likeness) == digits
 
 
 def curl_before(glyph: np.ndarray, row: float) -> tuple[np.ndarray, np.ndarray]:
