@@ -21,7 +21,7 @@ def debug_picture(image: Image.Image, reading: Reading) -> Image.Image:
     original = _panel(_original_rgb(image))
     found = _panel(Image.fromarray(_found_rgb(reading)))
     digit = np.zeros((28, 28), np.float32) if reading.digit is None else reading.digit
-    seen = Image.fromarray(np.rint(digit * 255).astype(np.uint8)).convert("RGB")
+    seen = Image.fromarray(_bytes(digit)).convert("RGB")
     seen = seen.resize((PANEL_PX, PANEL_PX), Image.Resampling.NEAREST)
     panels = [original, found, seen]
     width = sum(panel.width for panel in panels) + GAP_PX * (len(panels) - 1)
@@ -37,8 +37,7 @@ def _original_rgb(image: Image.Image) -> Image.Image:
     """The picture as 8-bit RGB. Pillow's ``convert`` clips 16- and 32-bit grey (I;16, I, F)
     to white, so those go through the grey the reading itself used."""
     if image.mode.startswith(("I", "F")):
-        gray = np.rint(grayscale_array(image) * 255).astype(np.uint8)
-        return Image.fromarray(gray).convert("RGB")
+        return Image.fromarray(_bytes(grayscale_array(image))).convert("RGB")
     return image.convert("RGB")
 
 
@@ -46,7 +45,7 @@ def _found_rgb(reading: Reading) -> np.ndarray:
     """(h, w, 3) uint8: the analysis copy in grey, what reading took out or kept coloured."""
     picture = reading.picture
     gray = picture.small if picture.paper.polarity == "dark-on-light" else 1.0 - picture.small
-    rgb = np.repeat(np.rint(np.clip(gray, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
+    rgb = np.repeat(_bytes(gray)[..., None], 3, axis=2)
     if reading.groups is not None:
         ink = picture.signal > 0.35 * float(picture.signal.max())
         rgb[ink & ~reading.groups.digit] = DROPPED_RGB
@@ -54,6 +53,11 @@ def _found_rgb(reading: Reading) -> np.ndarray:
     if picture.printed is not None:
         rgb[picture.printed] = LINES_RGB
     return rgb
+
+
+def _bytes(unit: np.ndarray) -> np.ndarray:
+    """Grey in [0, 1] as uint8 0-255."""
+    return np.rint(np.clip(unit, 0, 1) * 255).astype(np.uint8)
 
 
 def _panel(image: Image.Image) -> Image.Image:
