@@ -49,7 +49,7 @@ from threadpoolctl import threadpool_limits
 from digitflow.dataset.prepare import load_prepared
 from digitflow.network import kernels
 from digitflow.network.lanes import Lanes
-from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network, init_network, loss_and_dlogits
+from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network, init_network
 from digitflow.network.training import Stepper, TrainConfig, train
 
 PHASES = ("gather", "augment", "forward", "loss", "backward", "update")
@@ -135,7 +135,7 @@ def phase_times(
         clock.append(time.perf_counter())
         logits = workspace.forward(network, X_batch.T)
         clock.append(time.perf_counter())
-        loss_and_dlogits(logits, y[rows])
+        workspace.loss(logits, y[rows])
         clock.append(time.perf_counter())
         workspace.backward(network, X_batch.T, logits)
         clock.append(time.perf_counter())

@@ -139,3 +139,44 @@ def relu_gradient(dA, A, mask):
     for i in range(units):
         for j in range(batch):
             dA[i, j] *= np.float32(A[i, j] > 0)
+
+
+@_compiled
+def shift_by_max(logits, y, true_logits):
+    """The first half of :func:`mlp.loss_and_dlogits` in one pass: each column of ``logits``
+    (10, batch) less its maximum, in place, its label's shifted logit into ``true_logits``;
+    returns how many columns have their first maximum at the label."""
+    classes, batch = logits.shape
+    correct = 0
+    for j in range(batch):
+        best = 0
+        for i in range(1, classes):
+            if logits[i, j] > logits[best, j]:
+                best = i
+        correct += best == y[j]
+        top = logits[best, j]
+        for i in range(classes):
+            logits[i, j] -= top
+        true_logits[j] = logits[y[j], j]
+    return correct
+
+
+@_compiled
+def probabilities_minus_onehot(exps, y, sums, scale):
+    """The second half of :func:`mlp.loss_and_dlogits` in one pass: ``exps`` (10, batch)
+    becomes ``(exps / sums - onehot) * scale`` in place, its column ``sums`` added row by row
+    as numpy's ``sum(axis=0)`` adds them."""
+    classes, batch = exps.shape
+    for j in range(batch):
+        sums[j] = exps[0, j]
+    for i in range(1, classes):
+        for j in range(batch):
+            sums[j] += exps[i, j]
+    for i in range(classes):
+        for j in range(batch):
+            exps[i, j] /= sums[j]
+    for j in range(batch):
+        exps[y[j], j] -= 1
+    for i in range(classes):
+        for j in range(batch):
+            exps[i, j] *= scale

@@ -156,6 +156,11 @@ class Workspace:
         Z += b
 
     @staticmethod
+    def loss(logits: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        """:func:`loss_and_dlogits` of the batch whose logits :meth:`forward` returned."""
+        return loss_and_dlogits(logits, y)
+
+    @staticmethod
     def relu_gradient(dA: np.ndarray, A: np.ndarray, mask: np.ndarray) -> None:
         """``dA`` times ReLU'(Z) in place, read off the ReLU's output ``A = max(Z, 0)``;
         ``mask``: bool scratch of the same shape."""

@@ -104,6 +104,21 @@ def test_fused_relu_passes_give_the_numpy_passes_bits(batch):
     assert results[0] == results[1]
 
 
+@needs_numba
+@pytest.mark.parametrize("batch", [32, 27], ids=["full", "leading-columns"])
+def test_fused_loss_gives_the_numpy_loss_functions_bits(batch):
+    rng = np.random.default_rng(9)
+    values = spread_values(rng, 10 * batch, 30.0).reshape(10, batch)
+    values[:, :4] = values[3, :4]  # columns of ties: the first maximum counts
+    y = rng.integers(0, 10, batch)
+    results = []
+    for loss in (loss_and_dlogits, FusedWorkspace(init_network((784, 16, 10), rng), 32).loss):
+        logits = np.empty((10, 32), dtype=np.float32)[:, :batch]  # the workspace's columns
+        logits[:] = values
+        results.append((loss(logits, y), logits.tobytes()))
+    assert results[0] == results[1]
+
+
 @pytest.fixture(scope="module")
 def data():
     X_train, y_train = synthetic_digits(300, seed=1)
@@ -133,7 +148,9 @@ def test_training_with_the_kernels_gives_byte_identical_weights(data, options):
         numpy_run.network.parameters(), fused_run.network.parameters(), strict=True
     ):
         assert numpy_param.tobytes() == fused_param.tobytes()
-    assert [s.val_loss for s in numpy_run.history] == [s.val_loss for s in fused_run.history]
+    for key in ("train_loss", "train_accuracy", "val_loss"):
+        numpy_values = [getattr(s, key) for s in numpy_run.history]
+        assert [getattr(s, key) for s in fused_run.history] == numpy_values
 
 
 def test_without_numba_the_kernels_module_says_the_numpy_path_runs(monkeypatch):
