@@ -299,7 +299,7 @@ def _number_status(network, photo, classify, likeness, threshold) -> tuple[str, 
     except ImageError:
         return "error", "error", ""
     confidence = f"{float(np.prod(number.probs_kx10.max(axis=1))):.6f}"
-    reason = unlike_digit_of_number(network, number.digits_kx28x28)
+    reason = unlike_digit_of_number(network, number)
     read = "".join(str(d) for d in number.probs_kx10.argmax(axis=1))
     threshold = threshold or 0.0
     return decide(confidence, reason, threshold)[0], decide(confidence, "", threshold)[0], read

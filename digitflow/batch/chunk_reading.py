@@ -21,7 +21,7 @@ from digitflow.reading import images, one_digit
 from digitflow.reading.debug import debug_picture
 from digitflow.reading.images import Polarity
 from digitflow.reading.number_picture import number_picture
-from digitflow.reading.segment import Classify, Likeness, Rejected
+from digitflow.reading.segment import Classify, Likeness, Rejected, Segmentation
 
 UNLIKE_A_DIGIT = "looks like none of the digits the network learned (a letter, a drawing?)"
 """The reason of a row whose picture the network's digit-likeness score turns away."""
@@ -119,24 +119,24 @@ def read_numbers(files: ChunkFiles, decoding: Decoding, network: Network) -> Chu
             errors[i] = describe_failure(exc, path, rel_path)
             continue
         numbers.append(number.probs_kx10)
-        rejections.append(unlike_digit_of_number(network, number.digits_kx28x28))
+        rejections.append(unlike_digit_of_number(network, number))
         if decoding.debug_dir is not None:
             picture = Image.fromarray(number_picture(number))
             save_debug_png(decoding.debug_dir / f"{rel_path}.png", picture)
     return numbers, errors, rejections
 
 
-def unlike_digit_of_number(network: Network, digits_kx28x28: np.ndarray) -> str:
-    """:data:`UNLIKE_A_NUMBER_DIGIT` for the first of a number's k digits the model's digit
-    likeness turns away, as it turns away a lone digit; "" when it turns away none (or the
-    model has no likeness)."""
-    if network.likeness is None or not len(digits_kx28x28):
+def unlike_digit_of_number(network: Network, number: Segmentation) -> str:
+    """:data:`UNLIKE_A_NUMBER_DIGIT` for the first of a number's digits the model's digit
+    likeness turns away, as it turns away a lone digit, from the likeness segmentation read
+    them with (``number_readers``); "" when it turns away none (or the model has no
+    likeness)."""
+    if network.likeness is None or number.likeness is None:
         return ""
-    X_784xk = digits_kx28x28.reshape(len(digits_kx28x28), 28 * 28).T
-    unlike = np.flatnonzero(network.likeness.unlike(network, X_784xk)[1])
+    unlike = np.flatnonzero(network.likeness.below_min_of(number.likeness, number.probs_kx10.T))
     if not unlike.size:
         return ""
-    return UNLIKE_A_NUMBER_DIGIT.format(int(unlike[0]) + 1, len(digits_kx28x28))
+    return UNLIKE_A_NUMBER_DIGIT.format(int(unlike[0]) + 1, len(number.likeness))
 
 
 def number_readers(network: Network) -> tuple[Classify, Likeness | None]:

@@ -58,6 +58,10 @@ class DigitLikeness:
         """(m,) float32: the likeness plus the log-odds of the top calibrated probability."""
         return self.likeness(hidden_hxm) + confidence_log_odds(probs_10xm)
 
+    def below_min_of(self, likeness_m: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
+        """:meth:`below_min` from the likeness (m,) of a forward pass already made."""
+        return likeness_m + confidence_log_odds(probs_10xm) < self.min_score
+
     def unlike(self, network: Network, X_784xm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (10, m), as :meth:`Network.predict_proba` gives them, and
         (m,) bool: which pictures score below ``min_score``; one forward pass for both."""
@@ -67,7 +71,7 @@ class DigitLikeness:
     def below_min(self, hidden_hxm: np.ndarray, probs_10xm: np.ndarray) -> np.ndarray:
         """(m,) bool: which pictures score below ``min_score``, from the last hidden layer's
         activations and the calibrated probabilities of a forward pass already made."""
-        return self.scores(hidden_hxm, probs_10xm) < self.min_score
+        return self.below_min_of(self.likeness(hidden_hxm), probs_10xm)
 
 
 def confidence_log_odds(probs_10xm: np.ndarray) -> np.ndarray:

@@ -159,7 +159,7 @@ def normalise_number(
     are taken out first, as for one digit. Raises EmptyImage when there is no
     digit-like mark, TooManyMarks or SeveralLines when it is not one number. ``likeness``
     (the network's digit likeness, if it has one) helps decide where touching digits part."""
-    picture = without_printed_lines(analyse(image, polarity, by_short_side=True))
+    picture = without_printed_lines(analyse(image, polarity, by_height=True))
     mask = ink_mask(picture)
     number = (
         segment_number(Ink(picture, mask), classify, max_digits, likeness)

@@ -138,17 +138,25 @@ def _boxes(labels, rows, starts, ends) -> np.ndarray:
 
 def _digit_labels(mass: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Boolean per component: is it part of the digit?"""
-    heaviest = int(np.argmax(mass))
-    top, bottom, left, right = boxes[heaviest]
-    grow_y, grow_x = NEAR_MARGIN * (bottom - top), NEAR_MARGIN * (right - left)
-    near = (
-        (boxes[:, 0] < bottom + grow_y)
-        & (boxes[:, 1] > top - grow_y)
-        & (boxes[:, 2] < right + grow_x)
-        & (boxes[:, 3] > left - grow_x)
-    )
-    heavy = mass >= KEEP_FRACTION * mass[heaviest]
-    return heavy | (near & (mass >= NEAR_FRACTION * mass[heaviest]))
+    return strokes_of(mass, boxes, [int(np.argmax(mass))])
+
+
+def strokes_of(mass: np.ndarray, boxes: np.ndarray, digits: list[int]) -> np.ndarray:
+    """Boolean per component (masses and boxes as ``components`` gives them): is it heavy
+    enough to be a digit's stroke, or near enough one of the components ``digits`` (and not
+    too light)? The heaviest component is the digit of a lone digit's picture."""
+    heaviest = mass.max()
+    near = np.zeros(mass.shape, dtype=bool)
+    for top, bottom, left, right in boxes[digits]:
+        grow_y, grow_x = NEAR_MARGIN * (bottom - top), NEAR_MARGIN * (right - left)
+        near |= (
+            (boxes[:, 0] < bottom + grow_y)
+            & (boxes[:, 1] > top - grow_y)
+            & (boxes[:, 2] < right + grow_x)
+            & (boxes[:, 3] > left - grow_x)
+        )
+    heavy = mass >= KEEP_FRACTION * heaviest
+    return heavy | (near & (mass >= NEAR_FRACTION * heaviest))
 
 
 def _paint(shape, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

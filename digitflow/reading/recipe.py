@@ -154,16 +154,15 @@ def _digit_groups(picture: Picture) -> InkGroups | None:
     return None if groups is None or is_speck(groups.digit) else groups
 
 
-def analyse(
-    image: Image.Image, polarity: Polarity = "auto", by_short_side: bool = False
-) -> Picture:
+def analyse(image: Image.Image, polarity: Polarity = "auto", by_height: bool = False) -> Picture:
     """Steps 1-3: the picture as grey, cut to its sheet if it lies on a desk (chalk has no
-    light sheet), shrunk for analysis, its paper modelled. ``by_short_side``: a picture more
-    than twice as wide as tall (or tall as wide) is shrunk as if its long side were twice its
-    short side, so a number written across it keeps about as many pixels per digit as a lone
-    digit does; other pictures are analysed exactly as a lone digit's."""
+    light sheet), shrunk for analysis, its paper modelled. ``by_height``: a picture more than
+    twice as wide as tall is shrunk as if its width were twice its height, so a number written
+    across it keeps about as many pixels per digit as a lone digit does; other pictures, a tall
+    one too, are analysed exactly as a lone digit's (a tall lone digit shrunk by its width read
+    differently in number mode)."""
     gray = grayscale_array(image)  # 1
-    scale = _analysis_factor(gray.shape, by_short_side)
+    scale = _analysis_factor(gray.shape, by_height)
     small = _reduced(gray, scale)
     found = find_sheet(small) if polarity != "light-on-dark" else None  # 2
     sheet = None
@@ -171,7 +170,7 @@ def analyse(
         top, bottom, left, right = sheet = tuple(edge * scale for edge in found.box)
         rim_px = SHEET_RIM_PX * scale
         gray = only_the_sheet(gray[top:bottom, left:right], found.least, found.paper, rim_px)
-        scale = _analysis_factor(gray.shape, by_short_side)
+        scale = _analysis_factor(gray.shape, by_height)
         small = _reduced(gray, scale)
     paper = read_paper(small, polarity)  # 3
     return Picture(gray, small, scale, sheet, paper, paper.ink_signal(small))
@@ -226,9 +225,9 @@ def digit_from_group(
     return mnist_digit(ink)  # 7-9
 
 
-def _analysis_factor(shape: tuple[int, int], by_short_side: bool = False) -> int:
+def _analysis_factor(shape: tuple[int, int], by_height: bool = False) -> int:
     """Whole factor a picture is shrunk by for analysis (px of the picture per px)."""
-    side = min(max(shape), 2 * min(shape)) if by_short_side else max(shape)
+    side = min(max(shape), 2 * shape[0]) if by_height else max(shape)
     return min(-(-side // ANALYSIS_SIDE_PX), MAX_ANALYSIS_FACTOR)
 
 

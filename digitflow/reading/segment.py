@@ -1,11 +1,14 @@
 """Splitting the ink of one written number into its digits, ordered left to right.
 
 1. Marks: the ink's 8-connected components (``ink_components``), specks dropped.
-2. Digit-like marks are nearly as tall as the number's typical mark. Each other mark (a 5's
-   flag, the short stroke of a 4 written in two strokes, a piece of a broken stroke) joins the
-   digit it overlaps horizontally, else the nearest one; when two digits are about as near,
-   the one the network reads better with it.
-3. One row only: a digit-like mark wholly below another means a second line of writing.
+2. Digit-like marks are nearly as tall as the number's typical mark, or are a stack of marks
+   that is (a digit broken across: ``_stacked``). Each other mark heavier than SPECK_FRACTION
+   or, by digit mode's rule (``ink_components.strokes_of``), lighter but near a digit-like
+   mark (a 5's flag, the short stroke of a 4 written in two strokes, a piece of a broken
+   stroke) joins the digit it overlaps horizontally, else the nearest one; when two digits
+   are about as near, the one the network reads better with it. The other marks are dirt.
+3. One row only: a digit-like mark wholly below another means a second line of writing,
+   unless it lies just below it, when the two are one broken digit.
 4. A mark wider than ``SPLIT_WIDTH`` row heights may be touching neighbours. Candidate cuts
    (``cut_paths``: projection minima, contour valleys, drop-fall from the top and the bottom,
    slanted lines) are tried, and a small dynamic programme keeps the sequence of cuts whose
@@ -29,7 +32,7 @@ import numpy as np
 from digitflow.errors import DigitflowError
 from digitflow.mnist_form.masks import bounds
 from digitflow.reading.cut_paths import CutPath, cut_paths, left_of, strokes_severed
-from digitflow.reading.ink_components import Components, components
+from digitflow.reading.ink_components import Components, components, strokes_of
 from digitflow.reading.recipe import Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]
@@ -45,12 +48,19 @@ SIDE_BY_SIDE_GAP = 0.1
 """Digit mode: digit-like marks this share of the row's height apart are separate digits
 (a digit's own broken strokes leave smaller gaps)."""
 SPECK_FRACTION = 0.04
-"""Marks lighter than this share of the heaviest one are dirt, not writing."""
+"""Marks lighter than this share of the heaviest one are no digit, do not set the row's
+height and join a digit only when near it."""
 DIGIT_HEIGHT = 0.65
 """A mark at least this share of the row's height is a digit (or most of one) ..."""
 ROW_HEIGHT_SHARE = 0.75
 """... where the row's height is the median height of the marks at least this share of the
 tallest one (a lone flag or dot does not lower it)."""
+LINE_GAP = 0.25
+STACKED_OVERLAP = 0.5
+"""A digit-like mark less than LINE_GAP row heights wholly below another, across at least
+STACKED_OVERLAP of the narrower one's width, is a piece of the same broken digit (a fine pen's
+light 2 on the number bench lay 0.13 row heights below its top); farther, it is on a second
+line of writing."""
 NEAR_TIE = 2.0
 """A mark between two digits, no more than this many times nearer one than the other, joins
 the one the network reads better with it."""
@@ -79,6 +89,8 @@ only a whole-digit score of WHOLE_DOUBT or more: the score doubted lone digits (
 --count 100 (seed 0): one digit 96.8 -> 97.5 %, separated 2-4 digits 93.0 -> 94.0 %, touching
 54.3 -> 54.0 % (a touching "01" at -3.7, likeness 2.3, is no longer cut); -3.5 keeps that one
 but gains only 93.3 % separated."""
+WHOLE_MARGIN = 0.0
+"""... and a wider one is cut only when its pieces read this much log-probability better."""
 MAX_PIECE_WIDTH = 1.6
 """... into pieces at most this wide (the whole mark is always a candidate too)."""
 NARROWEST = (0.6, 0.15, 0.6, 0.5, 0.5, 0.5, 0.48, 0.45, 0.5, 0.4)
@@ -150,6 +162,9 @@ class Segmentation:
     """(k, 28, 28) float32: each digit as the network saw it."""
     probs_kx10: np.ndarray
     """(k, 10) float32: the network's probabilities for each digit."""
+    likeness: np.ndarray | None
+    """(k,) float32: each digit's log-odds that it looks like a digit the network learned, from
+    the same pass (``Likeness``); None when read without a likeness."""
     masks: list[np.ndarray]
     """Each digit's ink on the analysis copy, (h, w) bool."""
     cuts: list[np.ndarray]
@@ -172,6 +187,7 @@ class _Marks:
     digits: list[list[int]]
     """Component labels of each digit-like mark with the marks that joined it, left to right."""
     minor: list[int]
+    """The other marks that are strokes of a digit, heaviest first."""
     row_height: float
 
 
@@ -182,7 +198,7 @@ def digits_side_by_side(masses: np.ndarray, boxes_nx4: np.ndarray) -> int:
     marks = _marks(masses, boxes_nx4)
     if marks is None:
         return 0
-    digits, _, row_height = marks
+    digits, row_height = marks
     boxes = boxes_nx4[digits]  # left to right
     gaps = boxes[1:, 2] - np.maximum.accumulate(boxes[:-1, 3])
     return 1 + int((gaps >= SIDE_BY_SIDE_GAP * row_height).sum())
@@ -201,7 +217,7 @@ def segment_number(
         raise TooManyMarks(
             f"{len(marks.digits)} marks, more than predict_folder.max_digits={max_digits}"
         )
-    _check_one_row(marks.found.boxes[[group[0] for group in marks.digits]])
+    _check_one_row(marks.found.boxes, marks.digits)
     labels = marks.found.labels
     groups = [list(group) for group in marks.digits]
     for minor in marks.minor:
@@ -215,12 +231,16 @@ def segment_number(
         cuts += group_cuts
     if len(masks) > max_digits:
         raise TooManyMarks(f"{len(masks)} digits, more than predict_folder.max_digits={max_digits}")
-    digits, probs = _read(ink, classify, masks)
+    digits, probs, log_odds = _read(ink, classify, masks, likeness)
     kept = [i for i, digit in enumerate(digits) if digit is not None]
     if not kept:
         return None
     return Segmentation(
-        np.stack([digits[i] for i in kept]), probs[kept], [masks[i] for i in kept], cuts
+        np.stack([digits[i] for i in kept]),
+        probs[kept],
+        None if likeness is None else log_odds[0, kept],
+        [masks[i] for i in kept],
+        cuts,
     )
 
 
@@ -230,30 +250,68 @@ def _digit_marks(ink: Ink) -> _Marks | None:
     marks = _marks(found.mass, found.boxes)
     if marks is None or is_speck(found.labels >= 0):
         return None
-    digits, minor, row_height = marks
-    return _Marks(found, [[i] for i in digits], minor, row_height)
+    tall, row_height = marks
+    strokes = strokes_of(found.mass, found.boxes, tall)
+    strokes |= found.mass >= SPECK_FRACTION * found.mass.max()
+    strokes[tall] = False
+    minor = [
+        int(i) for i in np.flatnonzero(strokes)[np.argsort(-found.mass[strokes], kind="stable")]
+    ]
+    stacks = _stacked(found.boxes, tall + minor, row_height)
+    digits = [group for group in stacks if _height(found.boxes[group]) >= DIGIT_HEIGHT * row_height]
+    digits.sort(key=lambda group: sum(_span(found.boxes[group])))
+    row_height = _row_height(np.array([_height(found.boxes[group]) for group in digits]))
+    minor = [i for i in minor if not any(i in group for group in digits)]
+    return _Marks(found, digits, minor, row_height)
 
 
-def _marks(masses: np.ndarray, boxes_nx4: np.ndarray) -> tuple[list[int], list[int], float] | None:
-    """The digit-like marks left to right, the other marks heaviest first (specks dropped),
-    and the row's height; None when there is no ink."""
+def _stacked(boxes_nx4: np.ndarray, marks: list[int], row_height: float) -> list[list[int]]:
+    """The ``marks`` in groups, each mark with those wholly below it by less than LINE_GAP row
+    heights that overlap it across at least STACKED_OVERLAP of the narrower's width: digits
+    of one row stand side by side, so such a stack is one digit broken across (a fine pen's
+    light 2 in two pieces, or in a number two pieces each too short to be a digit), not two
+    lines."""
+    groups = {i: [i] for i in marks}
+    for upper, lower in itertools.permutations(marks, 2):
+        top, bottom, left, right = boxes_nx4[[upper, lower]].T
+        overlap = min(right) - max(left)
+        if (
+            0 <= top[1] - bottom[0] < LINE_GAP * row_height
+            and overlap >= STACKED_OVERLAP * min(right - left)
+            and upper in groups
+            and lower in groups
+        ):
+            groups[upper] += groups.pop(lower)
+    return list(groups.values())
+
+
+def _height(boxes_nx4: np.ndarray) -> int:
+    return int(boxes_nx4[:, 1].max() - boxes_nx4[:, 0].min())
+
+
+def _row_height(heights: np.ndarray) -> float:
+    """The median height of the marks at least ROW_HEIGHT_SHARE of the tallest one."""
+    return float(statistics.median(heights[heights >= ROW_HEIGHT_SHARE * heights.max()].tolist()))
+
+
+def _marks(masses: np.ndarray, boxes_nx4: np.ndarray) -> tuple[list[int], float] | None:
+    """The digit-like marks left to right and the row's height; None when there is no ink."""
     if masses.size == 0:
         return None
     marks = np.flatnonzero(masses >= SPECK_FRACTION * masses.max())
     heights = boxes_nx4[marks, 1] - boxes_nx4[marks, 0]
-    row_height = float(
-        statistics.median(heights[heights >= ROW_HEIGHT_SHARE * heights.max()].tolist())
-    )
+    row_height = _row_height(heights)
     tall = heights >= DIGIT_HEIGHT * row_height
     digits = marks[tall][np.argsort(boxes_nx4[marks[tall], 2] + boxes_nx4[marks[tall], 3])]
-    minor = marks[~tall][np.argsort(-masses[marks[~tall]], kind="stable")]
-    return [int(i) for i in digits], [int(i) for i in minor], row_height
+    return [int(i) for i in digits], row_height
 
 
-def _check_one_row(boxes_nx4: np.ndarray) -> None:
-    """SeveralLines when a digit-like mark lies wholly below another: no row of pixels
-    crosses both, which a baseline's wobble within one line never does."""
-    tops, bottoms = boxes_nx4[:, 0], boxes_nx4[:, 1]
+def _check_one_row(boxes_nx4: np.ndarray, digits: list[list[int]]) -> None:
+    """SeveralLines when a digit-like mark (its components' ``boxes_nx4``) lies wholly below
+    another: no row of pixels crosses both, which a baseline's wobble within one line never
+    does."""
+    tops = np.array([boxes_nx4[group, 0].min() for group in digits])
+    bottoms = np.array([boxes_nx4[group, 1].max() for group in digits])
     below = tops[:, None] >= bottoms[None, :]  # [i, j]: mark i wholly below mark j
     if below.any():
         raise SeveralLines(
@@ -284,7 +342,7 @@ def _join(
     masks = [np.isin(labels, group) for group in (groups[a], groups[b])]
     mark = labels == minor
     options = [masks[0] | mark, masks[1], masks[0], masks[1] | mark]
-    _, probs = _read(ink, classify, options)
+    _, probs, _ = _read(ink, classify, options)
     score = np.log(np.maximum(probs.max(axis=1), 1e-6))
     groups[a if score[0] + score[1] >= score[2] + score[3] else b].append(minor)
 
@@ -304,7 +362,7 @@ def _merge_close(
             continue
         options = [np.isin(labels, previous + group), np.isin(labels, previous)]
         options.append(np.isin(labels, group))
-        _, probs = _read(ink, classify, options)
+        _, probs, _ = _read(ink, classify, options)
         score = _scores(options, probs, row_height)
         if score[0] > score[1] + score[2] + MERGE_MARGIN:
             merged[-1] = previous + group
@@ -335,35 +393,40 @@ def _cut(
     top, bottom, left, right = bounds(mask)
     if right - left < SPLIT_WIDTH * row_height:
         return [mask], []
-    if right - left <= WHOLE_WIDTH * row_height and _one_confident_digit(
-        ink, classify, likeness, mask
-    ):
+    _, probs, log_odds = _read(ink, classify, [mask], likeness)
+    confident = _one_confident_digit(probs[0], log_odds[:, 0])
+    if right - left <= WHOLE_WIDTH * row_height and confident:
         return [mask], []
+    whole_score = _piece_scores([mask], probs, log_odds, row_height) + confident * WHOLE_MARGIN
     # No piece scores above 0, every cut costs CUT_COST or more and the count prior costs
     # splits only: a whole mark scoring at least -CUT_COST cannot be beaten, so its paths are
     # not even drawn.
-    if _piece_scores(ink, classify, likeness, [mask], row_height)[0] >= -CUT_COST:
+    if whole_score[0] >= -CUT_COST:
         return [mask], []
     box = mask[top:bottom, left:right]
     paths = cut_paths(box, row_height, max(1, int(np.ceil(MIN_PIECE * row_height))))
     if not paths:
         return [mask], []
-    # Node 0 is the box's left edge, node n + 1 its right edge, the paths lie between.
+    # Node 0 is the box's left edge, node n + 1 its right edge, the paths lie between; the
+    # whole mark, already scored, is the piece from one to the other.
     lefts = [np.zeros(box.shape, bool)]
     lefts += [left_of(path, box.shape[1]) for path in paths]
     lefts.append(np.ones(box.shape, bool))
-    edges, pieces = [], []
+    edges, pieces = [(0, len(lefts) - 1)], [mask]
     for i, j in itertools.combinations(range(len(lefts)), 2):
         if (lefts[i] & ~lefts[j]).any():  # the paths cross: no piece between them
             continue
         piece = box & lefts[j] & ~lefts[i]
-        if (i, j) != (0, len(lefts) - 1) and not _could_be_a_digit(piece, row_height):
+        if (i, j) == edges[0] or not _could_be_a_digit(piece, row_height):
             continue
         whole = np.zeros_like(mask)
         whole[top:bottom, left:right] = piece
         edges.append((i, j))
         pieces.append(whole)
-    piece_scores = _piece_scores(ink, classify, likeness, pieces, row_height)
+    _, probs, log_odds = _read(ink, classify, pieces[1:], likeness)
+    piece_scores = np.concatenate(
+        [whole_score, _piece_scores(pieces[1:], probs, log_odds, row_height)]
+    )
     costs = [0.0] + [CUT_COST * strokes_severed(box, path) for path in paths] + [0.0]
     expected = (right - left) / (DIGIT_WIDTH * row_height)
     chosen = _best_sequence(edges, piece_scores, costs, expected)
@@ -372,62 +435,36 @@ def _cut(
     return [by_edge[edge] for edge in chosen], cuts
 
 
-def _one_confident_digit(
-    ink: Ink, classify: Classify, likeness: Likeness | None, mask: np.ndarray
-) -> bool:
-    """Whether the network reads ``mask`` as one digit at WHOLE_CONFIDENCE or more, not
-    unlike every digit (WHOLE_MIN_LIKENESS) and, with a whole-digit score, one whole digit
-    enough (``_whole_enough``)."""
-    digit = _digits(ink, [mask])[0]
-    if digit is None:
-        return False
-    if likeness is None:
-        return bool(classify(digit[None]).max() >= WHOLE_CONFIDENCE)
-    probs, log_odds, whole = likeness(digit[None])
+def _one_confident_digit(probs_10: np.ndarray, log_odds_2: np.ndarray) -> bool:
+    """Whether a mark the network reads with ``probs_10`` and ``log_odds_2`` (``_read``) is
+    one digit at WHOLE_CONFIDENCE or more, not unlike every digit (WHOLE_MIN_LIKENESS) and
+    one whole digit enough (``_whole_enough``)."""
     return bool(
-        probs.max() >= WHOLE_CONFIDENCE
-        and log_odds[0] >= WHOLE_MIN_LIKENESS
-        and _whole_enough(log_odds[0], None if whole is None else whole[0])
+        probs_10.max() >= WHOLE_CONFIDENCE
+        and log_odds_2[0] >= WHOLE_MIN_LIKENESS
+        and _whole_enough(log_odds_2[0], log_odds_2[1])
     )
 
 
-def _whole_enough(likeness_log_odds: float, whole_log_odds: float | None) -> bool:
-    """Whether the whole-digit score (None: no score) lets a confident mark stay whole: it
+def _whole_enough(likeness_log_odds: float, whole_log_odds: float) -> bool:
+    """Whether the whole-digit score (inf: no score) lets a confident mark stay whole: it
     takes the mark for one whole digit, or it doubts it by no more than WHOLE_DOUBT while
     the likeness finds it clearly digit-like (SURE_LIKENESS)."""
-    if whole_log_odds is None or whole_log_odds >= 0.0:
+    if whole_log_odds >= 0.0:
         return True
     return likeness_log_odds >= SURE_LIKENESS and whole_log_odds >= WHOLE_DOUBT
 
 
 def _piece_scores(
-    ink: Ink,
-    classify: Classify,
-    likeness: Likeness | None,
-    pieces: list[np.ndarray],
-    row_height: float,
+    pieces: list[np.ndarray], probs_kx10: np.ndarray, log_odds_2xk: np.ndarray, row_height: float
 ) -> np.ndarray:
-    """Log-score of each piece of a mark as one digit (``_scores``) plus, with a likeness,
-    the log-probability it gives that the piece looks like a digit at all: two touching
-    digits, or half of one, are often read as some digit confidently, but look like none;
-    and, with a whole-digit score, WHOLE_DIGIT_WEIGHT times its log-probability that the
-    piece is one whole digit, not two joined or a fragment."""
-    if likeness is None:
-        _, probs = _read(ink, classify, pieces)
-        return _scores(pieces, probs, row_height)
-    digits = _digits(ink, pieces)
-    present = [i for i, digit in enumerate(digits) if digit is not None]
-    probs = np.zeros((len(pieces), 10), dtype=np.float32)
-    log_odds = np.zeros((2, len(pieces)), dtype=np.float32)  # digit-like, whole digit
-    whole = None
-    if present:
-        probs[present], log_odds[0, present], whole = likeness(
-            np.stack([digits[i] for i in present])
-        )
-        if whole is not None:
-            log_odds[1, present] = whole
-    weights = np.array([1.0, WHOLE_DIGIT_WEIGHT if whole is not None else 0.0])
-    return _scores(pieces, probs, row_height) - weights @ np.logaddexp(0.0, -log_odds)
+    """Log-score of each piece of a mark as one digit (``_scores``) from how the network reads
+    it (``_read``) plus, with a likeness, the log-probability it gives that the piece looks
+    like a digit at all: two touching digits, or half of one, are often read as some digit
+    confidently, but look like none; and, with a whole-digit score, WHOLE_DIGIT_WEIGHT times
+    its log-probability that the piece is one whole digit, not two joined or a fragment."""
+    weights = np.array([1.0, WHOLE_DIGIT_WEIGHT])
+    return _scores(pieces, probs_kx10, row_height) - weights @ np.logaddexp(0.0, -log_odds_2xk)
 
 
 def _best_sequence(
@@ -503,16 +540,30 @@ def _shape_prior(mask: np.ndarray, row_height: float, label: int) -> float:
 
 
 def _read(
-    ink: Ink, classify: Classify, masks: list[np.ndarray]
-) -> tuple[list[np.ndarray | None], np.ndarray]:
-    """Each mask's digit (None when nothing is left of it) and the network's probabilities
-    for it, (k, 10) (zeros for the None ones). Other ink is kept out of each digit."""
+    ink: Ink, classify: Classify, masks: list[np.ndarray], likeness: Likeness | None = None
+) -> tuple[list[np.ndarray | None], np.ndarray, np.ndarray]:
+    """How the network reads each mask as one digit, in one pass: its digit (None when nothing
+    is left of it; other ink kept out of it), its (k, 10) probabilities and, with ``likeness``,
+    (2, k) log-odds that it looks like a digit at all and that it is one whole digit (inf
+    where there is no such score; a None digit reads zeros)."""
     digits = _digits(ink, masks)
-    probs = np.zeros((len(masks), 10), dtype=np.float32)
     present = [i for i, digit in enumerate(digits) if digit is not None]
-    if present:
-        probs[present] = classify(np.stack([digits[i] for i in present]))
-    return digits, probs
+    probs = np.zeros((len(masks), 10), dtype=np.float32)
+    log_odds = np.zeros((2, len(masks)), dtype=np.float32)  # digit-like, whole digit
+    if likeness is None:
+        log_odds[:] = np.inf
+    if not present:
+        return digits, probs, log_odds
+    batch = np.stack([digits[i] for i in present])
+    if likeness is None:
+        probs[present] = classify(batch)
+        return digits, probs, log_odds
+    probs[present], log_odds[0, present], whole = likeness(batch)
+    if whole is None:
+        log_odds[1] = np.inf
+    else:
+        log_odds[1, present] = whole
+    return digits, probs, log_odds
 
 
 def _digits(ink: Ink, masks: list[np.ndarray]) -> list[np.ndarray | None]:
