@@ -16,7 +16,8 @@
    (MNIST's range of aspects per label, the row's height), each cut costing per stroke it
    severs ("segmentation by recognition"); keeping the mark whole is always one choice, and
    one that reads well whole is not searched (no split could beat it), nor is one that the
-   network reads confidently and that is no wider than a single digit of the row.
+   network reads confidently and that is no wider than a single digit of the row; a wider one
+   read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN).
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
 each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
@@ -89,8 +90,13 @@ only a whole-digit score of WHOLE_DOUBT or more: the score doubted lone digits (
 --count 100 (seed 0): one digit 96.8 -> 97.5 %, separated 2-4 digits 93.0 -> 94.0 %, touching
 54.3 -> 54.0 % (a touching "01" at -3.7, likeness 2.3, is no longer cut); -3.5 keeps that one
 but gains only 93.3 % separated."""
-WHOLE_MARGIN = 0.0
-"""... and a wider one is cut only when its pieces read this much log-probability better."""
+WHOLE_MARGIN = 3.0
+"""... and a wider one the network reads so is cut only when its pieces read this much
+log-probability better than it whole (a lone 5 at 1.47 row heights, read at 1.000 and
+clearly digit-like, was cut into "35"). Number bench photos (bench/number_accuracy.py, lengths
+1-4), seed 0 --count 100 and seed 1 --count 50: one digit 391 -> 392 of 400 and 194 -> 195 of
+200, separated 2-4 digits 94.0 -> 94.0 % and 94.7 -> 95.3 %, touching and overlapping the same;
+7 also kept a wide lone 2 whole but lost touching 62.0 -> 61.3 % on seed 1."""
 MAX_PIECE_WIDTH = 1.6
 """... into pieces at most this wide (the whole mark is always a candidate too)."""
 NARROWEST = (0.6, 0.15, 0.6, 0.5, 0.5, 0.5, 0.48, 0.45, 0.5, 0.4)
