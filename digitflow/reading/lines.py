@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitflow.mnist_form.stroke import stroke_width_px
 from digitflow.reading.paper import median
 
 LINE_FRACTION = 0.25
@@ -257,8 +258,7 @@ def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.nda
     for line in lines:
         target, seen = (kept, strokes) if line.horizontal else (kept.T, strokes.T)
         along = np.arange(*line.span)
-        low = np.floor(line.offset[0] + line.slope * along).astype(int) - 1
-        high = np.ceil(line.offset[1] + line.slope * along).astype(int) + 1
+        low, high = _taken_rows(line, along)
         size = target.shape[0]
         before = np.zeros(along.size, dtype=bool)
         after = np.zeros(along.size, dtype=bool)
@@ -281,6 +281,56 @@ def crossings(ink: np.ndarray, lines: list[Line], printed: np.ndarray) -> np.nda
             inside = (rows >= 0) & (rows < size) & (rows <= high[crossed])
             target[rows[inside], along[crossed][inside]] = True
     return kept
+
+
+def strokes_along(digit: np.ndarray, lines: list[Line]) -> np.ndarray:
+    """Mask (h, w) of the lines' bands (with the rim taken out with them) where the digit's
+    stroke runs along a line: at each px along it where the ``digit``'s ink (h, w) lies just
+    beyond the band, the band is kept from that edge inwards by as much as the stroke there
+    falls short of the digit's mean stroke width. A stroke that lay partly on the line (a 7's
+    bar on a box's top, a 0's side on its side: as dark as the line) comes back as wide as
+    the digit's other strokes; one that only touches the line, or leaves it, keeps nothing."""
+    width_px = stroke_width_px(digit)
+    steps = int(np.ceil(width_px))
+    kept = np.zeros(digit.shape, dtype=bool)
+    for line in lines:
+        target, seen = (kept, digit) if line.horizontal else (kept.T, digit.T)
+        along = np.arange(*line.span)
+        low, high = _taken_rows(line, along)
+        size = target.shape[0]
+        for first_beyond, inward in ((low - 1, 1), (high, -1)):
+            run = _run_beyond(seen, first_beyond, -inward, along, steps)
+            short = np.where(run > 0, np.ceil(width_px - run), 0).clip(0, high - low)
+            start = first_beyond + inward  # the band's row next to the stroke
+            for step in range(int(short.max(initial=0))):
+                rows = start + inward * step
+                inside = (short > step) & (rows >= 0) & (rows < size)
+                target[rows[inside], along[inside]] = True
+    return kept
+
+
+def _taken_rows(line: Line, along: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, end) rows across ``line`` at the px ``along`` it of what is taken out with it:
+    its band and the blurred rim a px either side."""
+    low = np.floor(line.offset[0] + line.slope * along).astype(int) - 1
+    high = np.ceil(line.offset[1] + line.slope * along).astype(int) + 1
+    return low, high
+
+
+def _run_beyond(
+    seen: np.ndarray, first: np.ndarray, step: int, along: np.ndarray, longest: int
+) -> np.ndarray:
+    """For each px ``along`` a line: how many px of ``seen`` (across, along) run from row
+    ``first`` on in the direction ``step`` (+1 or -1), at most ``longest``."""
+    run = np.zeros(along.size, dtype=int)
+    running = np.ones(along.size, dtype=bool)
+    for offset in range(longest):
+        rows = first + step * offset
+        inside = (rows >= 0) & (rows < seen.shape[0])
+        running &= inside
+        running[inside] &= seen[rows[inside], along[inside]]
+        run += running
+    return run
 
 
 def _found_within(found: np.ndarray, reach: int) -> np.ndarray:

@@ -5,7 +5,9 @@
 3. paper and polarity      (``paper``)         uneven paper subtracted, ink high
 4. printed lines removed   (``boxes``, ``lines``) a box as a whole, rules, grids taken out,
                                                crossings kept
-5. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped
+5. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped;
+                                               where its strokes ran along a line, the line's
+                                               ink under them given back and 5 done again
 6. graded like a scan      (``scan``)          the digit's region at full resolution, 0 to 1
 7. stroke width            (``mnist_form.stroke``)      MNIST's range of pen widths
 8. 20×20 box               (``mnist_form.mnist_frame``) long side fitted to 20 px
@@ -32,7 +34,7 @@ from digitflow.reading import scan
 from digitflow.reading.boxes import find_printed
 from digitflow.reading.colour import grayscale_array
 from digitflow.reading.ink_components import InkGroups, ink_groups
-from digitflow.reading.lines import LINE_FRACTION, Line, without_lines
+from digitflow.reading.lines import LINE_FRACTION, Line, strokes_along, without_lines
 from digitflow.reading.paper import Paper, Polarity, read_paper
 from digitflow.reading.sheet import SHEET_RIM_PX, find_sheet, only_the_sheet
 
@@ -134,6 +136,7 @@ def read_picture(image: Image.Image, polarity: Polarity = "auto") -> Reading:
         lines.remove(min(lines, key=lambda line: line.length_px / line.thickness_px))
     if groups is None:
         return Reading(cleaned, None, None)
+    cleaned, groups = _strokes_put_back(picture, cleaned, groups)
     return Reading(cleaned, groups, digit_from_group(cleaned, groups.digit))  # 6-9
 
 
@@ -143,6 +146,27 @@ def _without(picture: Picture, level: float, lines: list[Line]) -> Picture:
         return picture
     signal, printed, lines = without_lines(picture.signal, level, lines)
     return replace(picture, signal=signal, printed=printed, lines=tuple(lines))
+
+
+def _strokes_put_back(
+    picture: Picture, cleaned: Picture, groups: InkGroups
+) -> tuple[Picture, InkGroups]:
+    """Step 5, once more where the digit's strokes ran along printed lines: ``cleaned`` (step
+    4 done on ``picture``) with the ink of the lines' bands under those strokes
+    (``lines.strokes_along``) given back, and its groups found again."""
+    if cleaned.printed is None:
+        return cleaned, groups
+    ink = picture.signal > MASK_FRACTION * cleaned.ink_levels[1]
+    back = strokes_along(groups.digit, list(cleaned.lines)) & cleaned.printed & ink
+    if not back.any():
+        return cleaned, groups
+    restored = replace(
+        cleaned,
+        signal=np.where(back, picture.signal, cleaned.signal),
+        printed=cleaned.printed & ~back,
+    )
+    regrouped = _digit_groups(restored)
+    return (cleaned, groups) if regrouped is None else (restored, regrouped)
 
 
 def _digit_groups(picture: Picture) -> InkGroups | None:

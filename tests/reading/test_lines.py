@@ -7,7 +7,7 @@ from pictures import PAPER, as_image, assert_same_digit, digit_ink, picture
 from PIL import Image, ImageDraw, ImageFilter
 
 from digitflow.reading.images import normalise_digit
-from digitflow.reading.lines import Line, without_lines
+from digitflow.reading.lines import Line, strokes_along, without_lines
 from digitflow.reading.recipe import read_picture
 from digitflow.synthetic.photos import draw_digit
 
@@ -107,6 +107,39 @@ def test_a_straight_stroke_drawn_along_a_box_side_is_kept():
     along a printed line, not a second printed line."""
     in_box = normalise_digit(two_with_a_straight_foot(box_gap_px=3))
     assert_same_digit(in_box, normalise_digit(two_with_a_straight_foot(None)))
+
+
+def seven_with_its_bar_on_a_box_top(boxed: bool) -> Image.Image:
+    """A 7 whose bar, 8 px thick, lies on the top of a box 6 px thick (as dark as the ink)
+    and shows 2 px below it (no box: the 7 alone)."""
+    image = Image.new("L", (160, 160), 230)
+    draw = ImageDraw.Draw(image)
+    if boxed:
+        draw.rectangle([30, 38, 130, 135], outline=30, width=6)
+    draw.line([(45, 42), (110, 42)], fill=30, width=8)
+    draw.line([(108, 42), (70, 125)], fill=30, width=8)
+    return image
+
+
+def test_a_stroke_lying_on_a_thick_box_side_comes_back_at_its_width():
+    """Only the bar's lower rim is beyond the side: the side's band under it is given back as
+    far as the bar falls short of the 7's stroke width, so the bar is not lost."""
+    in_box = normalise_digit(seven_with_its_bar_on_a_box_top(boxed=True))
+    assert_same_digit(in_box, normalise_digit(seven_with_its_bar_on_a_box_top(boxed=False)))
+
+
+@pytest.mark.parametrize(("shown_px", "kept"), [(2, True), (6, False)])
+def test_a_band_is_given_back_only_under_a_stroke_it_narrowed(shown_px, kept):
+    """A stem 6 px wide, and a bar showing ``shown_px`` below a line taken out (rows 15-18
+    with its rim): a bar narrowed to 2 px gets the band above it back, one at the stem's
+    width only touches the line; away from the bar nothing comes back."""
+    digit = np.zeros((40, 60), dtype=bool)
+    digit[19:40, 10:16] = True
+    digit[19 : 19 + shown_px, 16:50] = True
+    line = Line(True, 0.0, (16.0, 18.0), (0, 60))
+    given_back = strokes_along(digit, [line])
+    assert given_back[18, 30] == kept
+    assert not given_back[:, 52:].any()
 
 
 def test_comb_boxes_sharing_their_sides_are_taken_out():
