@@ -135,11 +135,11 @@ def _ruled_ways(lines: list[Line], shape: tuple[int, int], least: int) -> set[bo
     """The ways (horizontal or not) in which at least ``least`` of ``lines`` run from edge
     to edge of the picture (within MAX_GAP_PX of both), as ruled and squared paper's lines
     and a margin do. A box's sides end at its corners, inside the picture."""
-    ways = [line.horizontal for line in lines if _edge_to_edge(line, shape)]
+    ways = [line.horizontal for line in lines if edge_to_edge(line, shape)]
     return {way for way in ways if ways.count(way) >= least}
 
 
-def _edge_to_edge(line: Line, shape: tuple[int, int]) -> bool:
+def edge_to_edge(line: Line, shape: tuple[int, int]) -> bool:
     side_px = shape[1 if line.horizontal else 0]
     return line.span[0] <= MAX_GAP_PX and line.span[1] >= side_px - MAX_GAP_PX
 

@@ -33,6 +33,7 @@ from digitflow.mnist_form.stroke import BILEVEL_CUT
 from digitflow.reading import scan
 from digitflow.reading.boxes import find_printed
 from digitflow.reading.colour import grayscale_array
+from digitflow.reading.grid import completed_grid
 from digitflow.reading.ink_components import InkGroups, ink_groups
 from digitflow.reading.lines import LINE_FRACTION, Line, strokes_along, without_lines
 from digitflow.reading.paper import Paper, Polarity, read_paper
@@ -217,8 +218,10 @@ def ink_mask(picture: Picture) -> np.ndarray | None:
 
 
 def _printed_lines(picture: Picture, ink_level: float) -> list[Line]:
-    """Step 4's search: the printed lines among what is at least a fraction of the ink."""
-    return find_printed(picture.signal > LINE_FRACTION * ink_level)
+    """Step 4's search: the printed lines among what is at least a fraction of the ink (on
+    squared paper, with the grid's lines it missed)."""
+    mask = picture.signal > LINE_FRACTION * ink_level
+    return completed_grid(find_printed(mask), mask)
 
 
 def digit_from_group(

@@ -305,3 +305,23 @@ def test_a_stroke_crossing_a_line_at_45_degrees_keeps_its_pixels_in_the_band():
     band = (ys >= 28) & (ys <= 32)
     assert (cleaned[band & stroke] > 0).all()
     assert (cleaned[band & (np.abs(xs - 30) > 8)] == 0).all()
+
+
+def test_a_broken_squared_paper_line_is_predicted_from_the_grid_and_taken_out():
+    """A grid line printed in dashes too short for the search is where the grid's pitch puts
+    a line: it is taken out with the others, not left across the digit as strokes."""
+    reading = read_picture(on_squared_paper(3, dashed_row=76))  # through the digit
+    assert any(line.horizontal and line.offset[0] <= 38 < line.offset[1] for line in reading.lines)
+    assert_same_digit(reading.digit, normalise_digit(on_squared_paper(3)))
+
+
+def on_squared_paper(label: int, dashed_row: int | None = None) -> Image.Image:
+    """The digit on squared paper of 2 px lines every 18 px, the line at ``dashed_row``
+    printed in dashes 10 px long with gaps of 6 (at half size, gaps longer than MAX_GAP_PX)."""
+    squared = picture(digit_ink(label), CANVAS, AT)
+    for at in range(4, CANVAS[1], 18):
+        squared[:, at : at + 2] = np.minimum(squared[:, at : at + 2], 0.4)
+    for at in range(4, CANVAS[0], 18):
+        along = np.arange(CANVAS[1]) % 16 < (10 if at == dashed_row else 16)
+        squared[at : at + 2, along] = np.minimum(squared[at : at + 2, along], 0.4)
+    return as_image(squared)
