@@ -3,8 +3,9 @@
 1. ink signal from colour  (``colour``)        the picture as grey, at a working size
 2. the sheet               (``sheet``)         a sheet photographed on a desk: only the sheet
 3. paper and polarity      (``paper``)         uneven paper subtracted, ink high
-4. printed lines removed   (``boxes``, ``lines``) a box as a whole, rules, grids taken out,
-                                               crossings kept
+4. printed lines removed   (``boxes``, ``lines``, ``grid``) a box as a whole, rules, grids
+                                               (missed ones predicted at the grid's pitch)
+                                               taken out, crossings kept
 5. ink groups kept         (``ink_components``) the blobs that form the digit, specks dropped;
                                                where its strokes ran along a line, the line's
                                                ink under them given back and 5 done again
