@@ -1,10 +1,10 @@
 """Elementwise numpy work on every core: each lane runs the same passes over its own part.
 
-BLAS keeps both cores busy in the matrix products, but the rest of a training step (the
-optimiser's passes, the augmentation's resampling, the batch gather) is numpy ufuncs, which
-run on one core. They release the GIL, so a second thread working on the other part of the
-same arrays runs at the same time. Elementwise results do not depend on where an array is
-cut, so any number of lanes gives bit-identical results.
+BLAS keeps both cores busy in the matrix products, but the optimiser's passes and the
+augmentation's resampling are numpy ufuncs or kernels, which run on one core. They release
+the GIL, so a second thread working on the other part of the same arrays runs at the same
+time. Elementwise results do not depend on where an array is cut, so any number of lanes
+gives bit-identical results.
 """
 
 import os
