@@ -31,13 +31,16 @@ def cluster():
     On teardown, every worker process the cluster started, restarted ones too, must be gone."""
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     # One task per worker thread at a time: a worker's death then blames only the task it ran.
-    # A worker that fails to restart on a loaded machine fails the test instead of hanging it.
+    # A worker that fails to restart fails the test instead of hanging it. LocalCluster gives
+    # up on a killed worker that has not come back within lost-worker-timeout (15 s by
+    # default), which a restart on a loaded machine can take.
     settings = {
         "distributed.scheduler.allowed-failures": 1,
         "distributed.scheduler.worker-saturation": 1.0,
         "distributed.scheduler.no-workers-timeout": "60s",
+        "distributed.deploy.lost-worker-timeout": "120s",
     }
-    with dask.config.set(settings):
+    with dask.config.set(settings):  # read while the cluster runs, not only as it starts
         cluster = LocalCluster(
             n_workers=2,
             threads_per_worker=1,
@@ -45,8 +48,8 @@ def cluster():
             dashboard_address=None,
             worker_dashboard_address=None,
         )
-    yield cluster
-    cluster.close()
+        yield cluster
+        cluster.close()
     started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     # multiprocessing's resource tracker and the local pool's forkserver stay for the session
     session = ("resource_tracker", "forkserver")
