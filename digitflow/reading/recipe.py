@@ -36,7 +36,13 @@ from digitflow.reading.boxes import find_printed
 from digitflow.reading.colour import grayscale_array
 from digitflow.reading.grid import completed_grid
 from digitflow.reading.ink_components import InkGroups, ink_groups
-from digitflow.reading.lines import LINE_FRACTION, Line, strokes_along, without_lines
+from digitflow.reading.lines import (
+    LINE_FRACTION,
+    Line,
+    line_pixels,
+    strokes_along,
+    without_lines,
+)
 from digitflow.reading.paper import Paper, Polarity, read_paper
 from digitflow.reading.sheet import SHEET_RIM_PX, find_sheet, only_the_sheet
 
@@ -83,9 +89,12 @@ class Picture:
         """``scan.ink_levels`` of ``signal`` above the faintest ink that stands out from the
         paper's noise; None when nothing does. Kept: steps 4 and 5 both need it, and on a
         picture without printed lines they read the same signal."""
-        return scan.ink_levels(
-            self.signal, max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * self.paper.noise)
-        )
+        return scan.ink_levels(self.signal, self.faintest_ink)
+
+    @property
+    def faintest_ink(self) -> float:
+        """The least signal that stands out from the paper's noise as ink."""
+        return max(MIN_CONTRAST, MIN_CONTRAST_SIGMAS * self.paper.noise)
 
 
 @dataclass(frozen=True)
@@ -146,8 +155,18 @@ def _without(picture: Picture, level: float, lines: list[Line]) -> Picture:
     """Step 4: the picture with ``lines`` taken out of its ink signal."""
     if not lines:
         return picture
+    level = _level_off_lines(picture, level, lines)
     signal, printed, lines = without_lines(picture.signal, level, lines)
     return replace(picture, signal=signal, printed=printed, lines=tuple(lines))
+
+
+def _level_off_lines(picture: Picture, level: float, lines: list[Line]) -> float:
+    """The ink's level measured off the ``lines``' bands (``level`` when nothing is left
+    there): on squared paper the grid's pixels outnumber the digit's, and the level would
+    be the grid's, so a lighter grid would not look lighter than the ink over it."""
+    off = np.where(line_pixels(picture.signal.shape, lines, grow_px=1.0), 0.0, picture.signal)
+    levels = scan.ink_levels(off, picture.faintest_ink)
+    return level if levels is None else levels[1]
 
 
 def _strokes_put_back(

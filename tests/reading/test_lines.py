@@ -325,3 +325,16 @@ def on_squared_paper(label: int, dashed_row: int | None = None) -> Image.Image:
         along = np.arange(CANVAS[1]) % 16 < (10 if at == dashed_row else 16)
         squared[at : at + 2, along] = np.minimum(squared[at : at + 2, along], 0.4)
     return as_image(squared)
+
+
+@pytest.mark.parametrize("label", [0, 2, 5, 7])
+def test_strokes_over_a_dense_lighter_grid_keep_their_pixels(label):
+    """Grid lines 3 px wide every 9 px, more of them than of the digit and more than half as
+    dark as it: the ink's level is measured off the lines, not taken from the grid's, so the
+    grid is still lighter than the ink over it."""
+    plain = picture(digit_ink(label), CANVAS, AT)
+    squared = plain.copy()
+    for across in range(3):
+        squared[2 + across :: 9, :] = np.minimum(squared[2 + across :: 9, :], 0.47)
+        squared[:, 2 + across :: 9] = np.minimum(squared[:, 2 + across :: 9], 0.47)
+    assert_same_digit(normalise_digit(as_image(squared)), normalise_digit(as_image(plain)))

@@ -84,12 +84,13 @@ def seven_on_ruled_paper(bar_y: int, line_fill: int = 170) -> Image.Image:
 
 
 def three_on_ruled_paper() -> Image.Image:
-    """A 3 on dark ruled lines, its three bars each lying along a line's lower side: the line
-    takes the top of each bar, and what shows below it is as wide as the 3's strokes, so
-    nothing of the line's band is given back (``lines.strokes_along``)."""
+    """A 3 on ruled lines nearly as dark as its ink (a lighter line would keep the ink over
+    it), its three bars each lying along a line's lower side: the line takes the top of each
+    bar, and what shows below it is as wide as the 3's strokes, so nothing of the line's band
+    is given back (``lines.strokes_along``)."""
     image, draw = sheet(200, 160)
     for y in range(7, 160, 24):
-        draw.line([(0, y), (200, y)], fill=90, width=4)
+        draw.line([(0, y), (200, y)], fill=60, width=4)
     draw.line([(70, 34), (130, 34), (130, 82), (70, 82)], fill=30, width=7)
     draw.line([(85, 58), (130, 58)], fill=30, width=7)
     return image
