@@ -3,8 +3,10 @@ found the rest are predicted, and a faint, broken or dithered one the search mis
 digit's stroke lying along it hid from the search) is taken out with them.
 
 The pitch is read from the gaps between the lines found running from edge to edge: the
-smallest gap, refined by every gap as a whole number of pitches. A gap that is not (within
-PITCH_SLACK_PX) leaves the grid as found: one of those lines is a digit's straight stroke, or
+smallest gap either way (the squares are square: two lines found a few squares apart one way
+still give the pitch the other way's neighbours show), refined by each way's gaps as whole
+numbers of pitches. A gap that is not (within PITCH_SLACK_PX), or a way whose pitch is not the
+smallest gap, leaves the grid as found: one of those lines is a digit's straight stroke, or
 the paper is not squared. A predicted line is as thick as and parallel to the found ones
 beside it, and is taken only where the ink covers MIN_COVERED of its length.
 """
@@ -32,24 +34,38 @@ def completed_grid(lines: list[Line], mask: np.ndarray) -> list[Line]:
     }
     if min(len(found) for found in ruled.values()) < 2:
         return lines
-    predicted = [line for found in ruled.values() for line in _predicted(found, mask.shape)]
+    centres = {way: _centres(found, mask.shape) for way, found in ruled.items()}
+    smallest = min(np.diff(across).min() for across in centres.values())
+    if smallest < MIN_PITCH_PX:
+        return lines
+    predicted = [
+        line
+        for way, found in ruled.items()
+        for line in _predicted(found, centres[way], smallest, mask.shape)
+    ]
     return lines + [line for line in predicted if _covered(line, mask) >= MIN_COVERED]
 
 
-def _predicted(found: list[Line], shape: tuple[int, int]) -> list[Line]:
-    """The lines at the pitch of the ``found`` ones (all running one way, edge to edge)
-    that are not among them, within the picture; none when the gaps are not one pitch's
-    multiples."""
+def _centres(found: list[Line], shape: tuple[int, int]) -> list[float]:
+    """Where the ``found`` lines (all running one way) cross the middle of the picture
+    along them, in order."""
+    middle = shape[1 if found[0].horizontal else 0] / 2
+    return sorted(sum(line.offset) / 2 + line.slope * middle for line in found)
+
+
+def _predicted(
+    found: list[Line], centres: list[float], smallest: float, shape: tuple[int, int]
+) -> list[Line]:
+    """The lines at the pitch of the ``found`` ones (all running one way, edge to edge,
+    crossing the middle at ``centres``) that are not among them, within the picture; none
+    when the gaps are not multiples of one pitch near the ``smallest`` gap of the grid."""
     horizontal = found[0].horizontal
     across_px, along_px = shape if horizontal else shape[::-1]
     middle = along_px / 2
-    centres = sorted(sum(line.offset) / 2 + line.slope * middle for line in found)
     gaps = np.diff(centres)
-    if gaps.min() < MIN_PITCH_PX:
-        return []
-    steps = np.rint(gaps / gaps.min())
+    steps = np.rint(gaps / smallest)
     pitch = float(gaps.sum() / steps.sum())
-    if np.abs(gaps - steps * pitch).max() > PITCH_SLACK_PX:
+    if max(np.abs(gaps - steps * pitch).max(), abs(pitch - smallest)) > PITCH_SLACK_PX:
         return []
     slope = statistics.median(line.slope for line in found)
     half = statistics.median(line.thickness_px for line in found) / 2

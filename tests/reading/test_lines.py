@@ -338,3 +338,28 @@ def test_strokes_over_a_dense_lighter_grid_keep_their_pixels(label):
         squared[2 + across :: 9, :] = np.minimum(squared[2 + across :: 9, :], 0.47)
         squared[:, 2 + across :: 9] = np.minimum(squared[:, 2 + across :: 9], 0.47)
     assert_same_digit(normalise_digit(as_image(squared)), normalise_digit(as_image(plain)))
+
+
+@pytest.mark.parametrize("label", [0, 3, 5, 8])
+def test_a_broken_line_between_two_found_a_pitch_apart_is_predicted_from_the_other_way(label):
+    """A narrow photo of squared paper whose middle column line (through the digit) is
+    printed in dashes: the two column lines found are two squares apart, and the rows give
+    the squares' pitch, which puts the middle line where it is."""
+    reading = read_picture(on_narrow_squared_paper(label, dashed=True))
+    assert any(
+        not line.horizontal and line.offset[0] <= 24 < line.offset[1] for line in reading.lines
+    )
+    assert_same_digit(reading.digit, normalise_digit(on_narrow_squared_paper(label)))
+
+
+def on_narrow_squared_paper(label: int, dashed: bool = False) -> Image.Image:
+    """The 80 px digit in a 100 px wide photo of squared paper, 2 px lines every 40 px (three
+    columns of them), the middle column's printed in dashes 10 px long if ``dashed``."""
+    canvas = (160, 100)
+    squared = picture(digit_ink(label), canvas, (40, 10))
+    for at in range(8, canvas[0], 40):
+        squared[at : at + 2, :] = np.minimum(squared[at : at + 2, :], 0.4)
+    for at in range(8, canvas[1], 40):
+        along = np.arange(canvas[0]) % 16 < (10 if dashed and at == 48 else 16)
+        squared[along, at : at + 2] = np.minimum(squared[along, at : at + 2], 0.4)
+    return as_image(squared)
