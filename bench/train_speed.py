@@ -116,14 +116,17 @@ def phase_times(
 ) -> dict[str, list[float]]:
     """Seconds of each phase of each of ``steps`` training steps, driven like the trainer's
     epoch loop through its own :class:`Stepper`, plus ``products``: the step's matrix
-    products alone on the same buffers."""
+    products alone on the same buffers. Every other step runs its phases one after the
+    other; the steps between also make the next batch beside the update, as the trainer
+    does, and give ``overlapped``: the update and the next batch's gather and augmentation."""
     rng = np.random.default_rng(config.seed)
     network = init_network((INPUT_SIZE, *config.hidden, NUM_CLASSES), rng)
     stepper = Stepper(network, config, len(y), Lanes(threads), fused)
     workspace, batch_size = stepper.workspace, stepper.batch_size
     X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
     order = rng.permutation(len(y))
-    times: dict[str, list[float]] = {name: [] for name in (*PHASES, "products", "one thread")}
+    names = (*PHASES, "overlapped", "products", "one thread")
+    times: dict[str, list[float]] = {name: [] for name in names}
     for step in range(steps):
         start = step * batch_size % (len(y) - batch_size + 1)
         rows = order[start : start + batch_size]
@@ -139,10 +142,18 @@ def phase_times(
         clock.append(time.perf_counter())
         workspace.backward(network, X_batch.T, logits)
         clock.append(time.perf_counter())
-        stepper.optimizer.step(stepper.gradients, config.lr)
+        tasks = stepper.optimizer.step_tasks(stepper.gradients, config.lr)
+        if step % 2:  # the trainer's way: the next batch (made again below) beside the update
+            next_start = (step + 1) * batch_size % (len(y) - batch_size + 1)
+            next_rows = order[next_start : next_start + batch_size]
+            tasks.insert(0, functools.partial(stepper.prepare, X_rows, next_rows, rng))
+        stepper.lanes.run_all(tasks)
         clock.append(time.perf_counter())
-        for name, begin, end in zip(PHASES, clock, clock[1:], strict=False):
-            times[name].append(end - begin)
+        if step % 2:
+            times["overlapped"].append(clock[-1] - clock[-2])
+        else:
+            for name, begin, end in zip(PHASES, clock, clock[1:], strict=False):
+                times[name].append(end - begin)
         times["products"].append(time_products(network, workspace, X_batch, logits))
         with threadpool_limits(limits=1, user_api="blas"):
             times["one thread"].append(time_products(network, workspace, X_batch, logits))
@@ -172,13 +183,21 @@ def print_phases(times: dict[str, list[float]]) -> None:
     best = {name: min(values) * 1e3 for name, values in times.items()}
     step_median = sum(median[name] for name in PHASES)
     step_best = sum(best[name] for name in PHASES)
-    print(f"phase breakdown of {len(times['update'])} steps, ms per step:")
+    print(f"phase breakdown of {2 * len(times['update'])} steps, ms per step:")
     print(f"  {'phase':9s} {'median':>7s} {'best':>7s}  share of the median step")
     for name in PHASES:
         print(
             f"  {name:9s} {median[name]:7.3f} {best[name]:7.3f}  {median[name] / step_median:5.1%}"
         )
-    print(f"  {'step':9s} {step_median:7.3f} {step_best:7.3f}")
+    print(f"  {'step':9s} {step_median:7.3f} {step_best:7.3f}  its phases one after the other")
+    made_beside = ("gather", "augment", "update")
+    trainer_median = step_median - sum(median[n] for n in made_beside) + median["overlapped"]
+    trainer_best = step_best - sum(best[n] for n in made_beside) + best["overlapped"]
+    print(
+        f"  {'overlap':9s} {median['overlapped']:7.3f} {best['overlapped']:7.3f}  the update "
+        f"with the next batch's gather and augmentation beside it, as the trainer runs them"
+    )
+    print(f"  {'trainer':9s} {trainer_median:7.3f} {trainer_best:7.3f}  the step as trained")
     print(
         f"  {'products':9s} {median['products']:7.3f} {best['products']:7.3f}  matrix products "
         f"alone: {best['products'] / step_best:.0%} of the best step"
@@ -194,7 +213,10 @@ def print_phases(times: dict[str, list[float]]) -> None:
             "thread off its core, and the step's figures are mostly load)"
         )
     augment = best["augment"]
-    print(f"augmentation adds {augment / (step_best - augment):.0%} to a step (best to best)")
+    print(
+        f"augmentation adds {augment / (step_best - augment):.0%} to a step run phase after "
+        f"phase (best to best)"
+    )
 
 
 def print_augmentation_cost(

@@ -7,6 +7,7 @@ time. Elementwise results do not depend on where an array is cut, so any number 
 gives bit-identical results.
 """
 
+import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,28 +29,33 @@ class Lanes:
         self._pool = ThreadPoolExecutor(self.count - 1) if self.count > 1 else None
 
     def run(self, work: Callable[[int], None]) -> None:
-        """Call ``work(lane)`` once for every lane, in parallel; return when all are done.
+        """Call ``work(lane)`` once for every lane, in parallel; return when all are done."""
+        self.run_all([functools.partial(work, lane) for lane in range(self.count)])
 
-        Each thread takes the next lane not yet taken until none is left, so on a busy
-        machine, where a pool thread may not get a core in time, the caller does its lanes
+    def run_all(self, tasks: list[Callable[[], None]]) -> None:
+        """Call every task once, the lanes' threads sharing them; return when all are done.
+
+        Each thread takes the next task not yet taken until none is left, so on a busy
+        machine, where a pool thread may not get a core in time, the caller does its tasks
         too instead of waiting for it.
         """
         if self._pool is None:
-            work(0)
+            for task in tasks:
+                task()
             return
-        lanes = iter(range(self.count))  # next() on it is atomic: each lane is taken once
+        pending = iter(tasks)  # next() on it is atomic: each task is taken once
 
-        def take_lanes() -> None:
-            for lane in lanes:
-                work(lane)
+        def take_tasks() -> None:
+            for task in pending:
+                task()
 
-        helpers = [self._pool.submit(take_lanes) for _ in range(self.count - 1)]
+        helpers = [self._pool.submit(take_tasks) for _ in range(self.count - 1)]
         try:
-            take_lanes()
-        finally:  # even when a lane fails, no lane may still be running once run returns
+            take_tasks()
+        finally:  # even when a task fails, none may still be running once this returns
             for helper in helpers:
-                if not helper.cancel():  # it started: wait for the lane it took
-                    helper.result()  # re-raises that lane's exception here
+                if not helper.cancel():  # it started: wait for the task it took
+                    helper.result()  # re-raises that task's exception here
 
     def part(self, n: int, lane: int) -> slice:
         """Lane ``lane``'s share of ``n`` items: contiguous, in lane order, sizes differing by

@@ -14,7 +14,9 @@ reference of the rule; with numba installed, its ``fused_update`` from
 scalar reaches either as a float32, as numpy rounds a Python scalar against float32 arrays.
 """
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -34,6 +36,9 @@ ADAM_EPS = 1e-8
 class Optimizer(Protocol):
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         """Update the parameters in place; ``grads`` (same order) may be overwritten."""
+
+    def step_tasks(self, grads: list[np.ndarray], lr: float) -> list[Callable[[], None]]:
+        """The same update as tasks for :meth:`Lanes.run_all`, to run beside other work."""
 
 
 def flat(array: np.ndarray) -> np.ndarray:
@@ -66,9 +71,9 @@ class _Rule:
         self.state: list[list[np.ndarray]] = [[] for _ in params]
         """Per parameter, the rule's own flat arrays (velocity, moments), same size."""
 
-    def run(self, grads: list[np.ndarray], *scalars: float) -> None:
-        """``update(param, grad, *state, *scalars)`` on every lane's part of every parameter,
-        after the weight decay."""
+    def tasks(self, grads: list[np.ndarray], *scalars: float) -> list[Callable[[], None]]:
+        """One task per lane: ``update(param, grad, *state, *scalars)`` on that lane's part of
+        every parameter, after the weight decay. Run them in any order, or beside other work."""
         flat_grads = [g.reshape(-1) for g in grads]
         update = self.fused_update if self.fused else self.update
         scalars32 = [np.float32(s) for s in scalars]
@@ -83,11 +88,16 @@ class _Rule:
                     grad[part] += scratch[part]
                 update(param[part], grad[part], *(s[part] for s in state), *scalars32)
 
-        self.lanes.run(lane_work)
+        return [functools.partial(lane_work, lane) for lane in range(self.lanes.count)]
+
+    def step_tasks(self, grads: list[np.ndarray], lr: float) -> list[Callable[[], None]]:
+        """The :meth:`tasks` of one update at learning rate ``lr`` (a rule needing more
+        scalars overrides it)."""
+        return self.tasks(grads, lr)
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
-        """One update at learning rate ``lr`` (a rule needing more scalars overrides it)."""
-        self.run(grads, lr)
+        """One update at learning rate ``lr``, on every lane."""
+        self.lanes.run_all(self.step_tasks(grads, lr))
 
 
 class SGD(_Rule):
@@ -111,8 +121,8 @@ class Momentum(_Rule):
         self.beta = beta
         self.state = [[np.zeros_like(p)] for p in self.params]
 
-    def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.run(grads, self.beta, lr)
+    def step_tasks(self, grads: list[np.ndarray], lr: float) -> list[Callable[[], None]]:
+        return self.tasks(grads, self.beta, lr)
 
     @staticmethod
     def update(param, grad, velocity, beta, lr):
@@ -127,8 +137,8 @@ class Momentum(_Rule):
 class Nesterov(Momentum):
     """Nesterov's momentum: the same velocity, but ``W -= lr (g + beta v)``."""
 
-    def step(self, grads: list[np.ndarray], lr: float) -> None:
-        self.run(grads, self.beta, lr, lr * self.beta)
+    def step_tasks(self, grads: list[np.ndarray], lr: float) -> list[Callable[[], None]]:
+        return self.tasks(grads, self.beta, lr, lr * self.beta)
 
     @staticmethod
     def update(param, grad, velocity, beta, lr, lr_beta):
@@ -155,14 +165,14 @@ class Adam(_Rule):
         self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in self.params]
         self.steps = 0
 
-    def step(self, grads: list[np.ndarray], lr: float) -> None:
+    def step_tasks(self, grads: list[np.ndarray], lr: float) -> list[Callable[[], None]]:
         self.steps += 1
         correction1 = 1.0 - ADAM_BETA1**self.steps
         correction2 = 1.0 - ADAM_BETA2**self.steps
         # lr / c1 * m / (sqrt(v / c2) + eps) = step_size * m' / (sqrt(v') + eps_sum)
         root_scale = math.sqrt((1.0 - ADAM_BETA2) / correction2)
         step_size = lr * (1.0 - ADAM_BETA1) / (correction1 * root_scale)
-        self.run(grads, ADAM_BETA1, ADAM_BETA2, step_size, ADAM_EPS / root_scale)
+        return self.tasks(grads, ADAM_BETA1, ADAM_BETA2, step_size, ADAM_EPS / root_scale)
 
     @staticmethod
     def update(param, grad, mean_sum, square_sum, beta1, beta2, step_size, eps_sum):

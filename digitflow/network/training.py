@@ -6,10 +6,11 @@ augmentation) comes from one generator seeded by ``train.seed``, so a rerun with
 params on the same machine and thread count gives bit-identical weights.
 """
 
+import functools
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import Any
@@ -282,8 +283,11 @@ class FusedWorkspace(Workspace):
 class Stepper:
     """One epoch of batches: gather, augment, forward, check, backward, update.
 
-    BLAS runs the matrix products on every core; the larger elementwise phases (augment,
-    update) run in :class:`Lanes`, so they use every core too.
+    BLAS runs the matrix products on every core. The elementwise phases run in
+    :class:`Lanes`: the update's lane parts and the gathering and augmenting of the next batch
+    (which needs no weights) are tasks the lanes share, so the next batch is made while the
+    weights are updated. Random draws keep their order, so the bits are those of doing each
+    phase in turn.
     """
 
     def __init__(
@@ -330,7 +334,7 @@ class Stepper:
                 slant=config.slant,
                 aspect=config.aspect,
                 pen=config.pen,
-                lanes=self.lanes,
+                lanes=Lanes(1),  # one task beside the update's lanes
                 fused=fused,
             )
 
@@ -340,27 +344,33 @@ class Stepper:
         """Train one epoch; return its mean batch loss and accuracy as seen while training."""
         m = len(y)
         loss_sum, correct = 0.0, 0
-        for start, X_batch, y_batch in self.batches(X_rows, y, rng):
+        if self.full_batch:  # the seeds' method: every image, unchanged, every step
+            loss_sum, correct = self.batch(epoch, X_rows.T, y)
+            self.optimizer.step(self.gradients, self.schedule.lr_at(epoch - 1))
+            return loss_sum / m, correct / m
+        order = rng.permutation(m)
+        X_batch = self.prepare(X_rows, order[: self.batch_size], rng)
+        for start in range(0, m, self.batch_size):
+            y_batch = y[order[start : start + self.batch_size]]
             batch_loss, batch_correct = self.batch(epoch, X_batch.T, y_batch)
-            self.optimizer.step(self.gradients, self.schedule.lr_at(epoch - 1 + start / m))
+            tasks = self.optimizer.step_tasks(
+                self.gradients, self.schedule.lr_at(epoch - 1 + start / m)
+            )
+            next_rows = order[start + self.batch_size : start + 2 * self.batch_size]
+            if len(next_rows):
+                X_batch = self.batch_rows[: len(next_rows)]
+                tasks.insert(0, functools.partial(self.prepare, X_rows, next_rows, rng))
+            self.lanes.run_all(tasks)
             loss_sum += batch_loss
             correct += batch_correct
         return loss_sum / m, correct / m
 
-    def batches(
-        self, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator
-    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """(first position, images (b, 784), labels) of each batch of the epoch."""
-        if self.full_batch:
-            yield 0, X_rows, y  # the seeds' method: every image, unchanged, every step
-            return
-        order = rng.permutation(len(y))
-        for start in range(0, len(y), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            X_batch = self.gather(X_rows, rows)
-            if self.augmenter.active:
-                self.augmenter(X_batch, rng)
-            yield start, X_batch, y[rows]
+    def prepare(self, X_rows: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The batch buffer filled with the images ``X_rows[rows]``, augmented: (len(rows), 784)."""
+        X_batch = self.gather(X_rows, rows)
+        if self.augmenter.active:
+            self.augmenter(X_batch, rng)
+        return X_batch
 
     def gather(self, X_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The images ``X_rows[rows]`` copied into the batch buffer, (len(rows), 784), on

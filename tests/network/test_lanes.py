@@ -1,5 +1,6 @@
 """Lanes: every lane runs, the parts tile the items in order, a lane's error reaches the caller."""
 
+import functools
 import threading
 
 import pytest
@@ -64,3 +65,22 @@ def test_a_failing_lane_still_waits_for_a_lane_at_work():
     with pytest.raises(ValueError, match="lane 0 failed"):
         Lanes(2).run(work)
     assert running == {0}
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_run_all_calls_every_task_once(count):
+    seen: list[int] = []
+    Lanes(count).run_all([functools.partial(seen.append, task) for task in range(5)])
+    assert sorted(seen) == list(range(5))
+
+
+def test_run_all_shares_tasks_between_two_threads():
+    both_started = threading.Barrier(2, timeout=10)
+    threads: list[threading.Thread] = []
+
+    def task() -> None:
+        threads.append(threading.current_thread())
+        both_started.wait()  # fails unless another thread takes the other task
+
+    Lanes(2).run_all([task, task])
+    assert threads[0] is not threads[1]
