@@ -117,6 +117,29 @@ def test_a_two_stroke_four_and_a_five_with_a_detached_flag_are_each_kept_whole()
     assert read(picture, classify) == "415"
 
 
+TALL_HOOK = [(0.3, 0.1), (0.18, 0.7), (0.56, 0.7)]
+BAR = [(0.68, 0.08), (0.66, 0.95)]
+
+
+def fragments_doubted(templates: Templates, label: int):
+    """A likeness that trusts only the drawing ``templates`` read as ``label`` (log-odds 5)
+    and finds every other shape unlike a digit (-3)."""
+
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        like = np.where(that_drawing(templates, digits_kx28x28, label), 5.0, -3.0)
+        return templates(digits_kx28x28), like.astype(np.float32), None
+
+    return likeness
+
+
+def test_a_four_of_two_tall_strokes_each_read_as_a_digit_is_one_when_they_look_like_none():
+    # On the number bench each stroke of such a 4 read as a confident 1: "44" became "411".
+    four = strokes([TALL_HOOK, BAR])
+    classify = Templates({4: four, 7: strokes([TALL_HOOK]), 1: strokes([BAR])})
+    assert read(number([four]), classify) == "71", "each stroke alone reads as a digit"
+    assert read(number([four]), classify, likeness=fragments_doubted(classify, 4)) == "4"
+
+
 def test_a_short_digit_standing_apart_is_a_digit_not_a_flag_of_its_neighbour():
     short_five = np.asarray(Image.fromarray(drawn(5)).resize((SIZE_PX, SIZE_PX // 2)))
     classify = Templates({1: drawn(1), 5: short_five})
