@@ -73,7 +73,10 @@ holds a printed box that the line search left in (one touching the digit is its 
 handwritten outline meets its box at a few points (no MNIST test digit fills even two sides),
 and a boxed digit comes out a confident 8 or 0 ..."""
 BOXED_MIN_SIDE_PX = 7
-"""... when its box is this many px across both ways (a 1 fills its own thin box) ..."""
+"""... when its box is this many px across both ways (a 1 fills its own thin box); a box
+narrower than that (a 1's, in a thick box) only when its ink fills all four sides and less
+than ``BOXED_HOLLOW_SHARE`` of what lies between them: a 1 fills its own thin box solid ..."""
+BOXED_HOLLOW_SHARE = 0.5
 BOXED_SIDE_LINES = 2
 BOXED_FILL_SHARE = 0.9
 """... A side counts as filled when one of its this many outermost lines is ink over this
@@ -196,20 +199,22 @@ def _grown(mask: np.ndarray, px: int) -> np.ndarray:
 
 def in_a_printed_box(digit_28x28: np.ndarray) -> bool:
     """Whether the 28x28's ink fills :data:`BOXED_SIDES` sides of its box end to end (nearly:
-    :data:`BOXED_FILL_SHARE`)."""
+    :data:`BOXED_FILL_SHARE`), or a narrow box's four sides round a hollow."""
     ink = digit_28x28 > BILEVEL_CUT
     per_row, per_column = ink.sum(axis=1), ink.sum(axis=0)  # (28,) each: ink px in each line
     rows, columns = np.flatnonzero(per_row), np.flatnonzero(per_column)
     if not rows.size:
         return False
-    height, width = rows[-1] + 1 - rows[0], columns[-1] + 1 - columns[0]
-    if min(height, width) < BOXED_MIN_SIDE_PX:
-        return False
-    filled_rows = per_row[rows[0] : rows[-1] + 1] >= BOXED_FILL_SHARE * width
-    filled_columns = per_column[columns[0] : columns[-1] + 1] >= BOXED_FILL_SHARE * height
+    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+    filled_rows = per_row[top:bottom] >= BOXED_FILL_SHARE * (right - left)
+    filled_columns = per_column[left:right] >= BOXED_FILL_SHARE * (bottom - top)
     n = BOXED_SIDE_LINES
     sides = [filled_rows[:n], filled_rows[-n:], filled_columns[:n], filled_columns[-n:]]
-    return sum(side.any() for side in sides) >= BOXED_SIDES
+    filled = sum(side.any() for side in sides)
+    if min(bottom - top, right - left) >= BOXED_MIN_SIDE_PX:
+        return filled >= BOXED_SIDES
+    inside = ink[top + n : bottom - n, left + n : right - n]
+    return filled == len(sides) and inside.size > 0 and inside.mean() < BOXED_HOLLOW_SHARE
 
 
 def with_lines_put_back(reading: Reading) -> np.ndarray | None:

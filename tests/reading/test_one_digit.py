@@ -235,3 +235,14 @@ def test_a_box_is_found_when_the_digit_pokes_a_pixel_out_of_it():
     boxed_one[4:23, 10] = boxed_one[4:23, 16] = 1  # and its sides
     boxed_one[6:24, 13] = 1  # a 1 whose foot pokes out below the box
     assert in_a_printed_box(boxed_one)
+
+
+def test_a_box_too_narrow_for_three_sides_is_found_round_a_hollow_and_a_solid_one_is_not():
+    narrow_box = np.zeros((28, 28), np.float32)
+    narrow_box[4:6, 11:17] = narrow_box[22:24, 11:17] = 1  # a thick box 6 px wide round a 1
+    narrow_box[4:24, 11:13] = narrow_box[4:24, 15:17] = 1  # the 1 inside it is faint
+    narrow_box[6:22, 13:15] = BILEVEL_CUT / 2
+    solid_one = np.zeros((28, 28), np.float32)
+    solid_one[4:24, 11:17] = 1  # a bold 1 fills its own box
+    assert in_a_printed_box(narrow_box)
+    assert not in_a_printed_box(solid_one)
