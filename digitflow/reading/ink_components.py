@@ -3,7 +3,9 @@
 Labelling runs of ink (not pixels) keeps the Python loop short: a digit on a 128 px analysis
 image has a few hundred runs. The digit is the heaviest component plus every component heavy
 enough, or near enough, to be one of its strokes (the bar of a 5, a pen lift); specks of dirt
-and noise far from it are dropped so they cannot stretch the bounding box.
+and noise far from it are dropped so they cannot stretch the bounding box, and so is a
+shadow's edge in a phone photo (the paper model cannot follow a sharp one): ink that runs
+along the picture's border and is fainter than the digit.
 """
 
 from dataclasses import dataclass
@@ -16,6 +18,12 @@ NEAR_FRACTION = 0.02
 """... and so is a lighter one above this share whose box overlaps the heaviest one's box
 grown by ``NEAR_MARGIN`` of its size."""
 NEAR_MARGIN = 0.25
+SHADOW_CONTACT = 0.15
+"""A component touching the picture's border along this share of its long side (a digit cut
+by the edge touches it across a stroke or two) ..."""
+SHADOW_SHARE = 0.85
+"""... whose mean signal is below this share of the heaviest component's off the border is
+a shadow's edge, not ink (the shadows of the bench's phone photos read 0.73 of the digit)."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,8 @@ class InkGroups:
     """The 8-connected groups of ink on the analysis copy, and which of them form the digit."""
 
     masses: np.ndarray
-    """(n,) float: each group's summed ink signal."""
+    """(n,) float: each group's summed ink signal (0 for a shadow's edge: neither digit nor
+    mark)."""
     boxes: np.ndarray
     """(n, 4) int: each group's top, bottom, left, right (ends exclusive), in analysis px."""
     kept: np.ndarray
@@ -41,6 +50,7 @@ def ink_groups(signal: np.ndarray, mask: np.ndarray) -> InkGroups | None:
     labels = _label_runs(rows.tolist(), starts.tolist(), ends.tolist())
     mass = _component_mass(signal, labels, rows, starts, ends)
     boxes = _boxes(labels, rows, starts, ends)
+    mass[_shadow_edges(labels, rows, starts, ends, mass, mask.shape)] = 0.0
     kept = _digit_labels(mass, boxes)
     if kept.all():  # the usual case: the runs cover the mask exactly
         return InkGroups(mass, boxes, kept, mask.copy())
@@ -134,6 +144,22 @@ def _boxes(labels, rows, starts, ends) -> np.ndarray:
         ],
         axis=1,
     )
+
+
+def _shadow_edges(labels, rows, starts, ends, mass, shape) -> np.ndarray:
+    """(n,) bool per component: is it a shadow's edge (``SHADOW_CONTACT``, ``SHADOW_SHARE``)?"""
+    height, width = shape
+    nothing = np.zeros(mass.shape, dtype=bool)
+    if rows[0] > 0 and rows[-1] < height - 1 and starts.min() > 0 and ends.max() < width:
+        return nothing  # the usual case: no ink on the border (runs come row by row)
+    on_border = np.where((rows == 0) | (rows == height - 1), ends - starts, 0)
+    on_border += (starts == 0) + (ends == width)
+    touching = np.bincount(labels, weights=on_border) >= SHADOW_CONTACT * max(shape)
+    if not touching.any() or touching.all():
+        return nothing
+    mean = mass / np.bincount(labels, weights=ends - starts)
+    ink = int(np.argmax(np.where(touching, -np.inf, mass)))
+    return touching & (mean < SHADOW_SHARE * mean[ink])
 
 
 def _digit_labels(mass: np.ndarray, boxes: np.ndarray) -> np.ndarray:
