@@ -11,6 +11,8 @@ whole pixels.
 import numpy as np
 from PIL import Image
 
+from digitflow.float_images import float_image, float_pixels
+
 FRAME_PX = 28
 BOX_PX = 20
 
@@ -24,7 +26,7 @@ def fit_box(ink: np.ndarray) -> np.ndarray:
     # Area averaging when shrinking is how a bilevel scan becomes grey edges; growing a tiny
     # digit needs interpolation instead, or it comes out blocky.
     resample = Image.Resampling.BOX if ratio <= 1 else Image.Resampling.BILINEAR
-    patch = np.asarray(Image.fromarray(ink).resize(size, resample), dtype=np.float32)
+    patch = float_pixels(float_image(ink).resize(size, resample))
     return np.clip(patch / max(float(patch.max()), 1e-6), 0.0, 1.0)
 
 

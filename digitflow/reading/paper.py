@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from digitflow.float_images import float_image, float_pixels
+
 Polarity = Literal["auto", "dark-on-light", "light-on-dark"]
 
 GRID_CELLS = 8
@@ -75,12 +77,12 @@ class Paper:
         paper = self._cells_image.resize(
             (ink.shape[1], ink.shape[0]), Image.Resampling.BILINEAR, box=box
         )
-        return ink - np.asarray(paper)
+        return ink - float_pixels(paper)
 
     @cached_property
     def _cells_image(self) -> Image.Image:
         """``ink_cells`` as a Pillow image (resized for every region read)."""
-        return Image.fromarray(self.ink_cells)
+        return float_image(self.ink_cells)
 
 
 def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
@@ -179,8 +181,8 @@ def _nearby_paper(cell_pixels: np.ndarray, cell_px: int, shape: tuple[int, int])
     near = _lowest3x3(lowest)
     height, width = shape
     box = (0.0, 0.0, width / cell_px, height / cell_px)
-    spread = Image.fromarray(near).resize((width, height), Image.Resampling.BILINEAR, box=box)
-    return np.asarray(spread)
+    spread = float_image(near).resize((width, height), Image.Resampling.BILINEAR, box=box)
+    return float_pixels(spread)
 
 
 def _lowest3x3(cells: np.ndarray) -> np.ndarray:
@@ -199,8 +201,8 @@ def _neighbourhood_mean(small: np.ndarray) -> np.ndarray:
     """(h, w): ``small`` averaged over blocks of NEIGHBOURHOOD of its long side, spread back
     smoothly (bilinear) to its size."""
     block = max(2, int(NEIGHBOURHOOD * max(small.shape)))
-    means = Image.fromarray(small).reduce(block)
-    return np.asarray(means.resize(small.shape[::-1], Image.Resampling.BILINEAR))
+    means = float_image(small).reduce(block)
+    return float_pixels(means.resize(small.shape[::-1], Image.Resampling.BILINEAR))
 
 
 def _strays(residual: np.ndarray) -> tuple[float, float]:

@@ -28,6 +28,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
+from digitflow.float_images import float_image, float_pixels
 from digitflow.mnist_form.digit import mnist_digit
 from digitflow.mnist_form.masks import bounds, dilated
 from digitflow.mnist_form.stroke import BILEVEL_CUT
@@ -282,7 +283,7 @@ def _reduced(gray: np.ndarray, factor: int) -> np.ndarray:
     """Each ``factor``×``factor`` block averaged (a partial block at the far edges too)."""
     if factor == 1:
         return gray
-    return np.asarray(Image.fromarray(gray).reduce(factor))
+    return float_pixels(float_image(gray).reduce(factor))
 
 
 def is_speck(mask: np.ndarray) -> bool:

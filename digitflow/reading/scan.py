@@ -4,6 +4,7 @@ full-resolution picture with paper at 0 and stroke cores at 1."""
 import numpy as np
 from PIL import Image
 
+from digitflow.float_images import float_image, float_pixels
 from digitflow.mnist_form.mnist_frame import BOX_PX
 from digitflow.reading.paper import median
 
@@ -42,7 +43,7 @@ def crop(gray: np.ndarray, region: tuple[int, int, int, int], max_side_px: int) 
     if ratio >= 1:
         return part
     size = (max(1, round(part.shape[1] * ratio)), max(1, round(part.shape[0] * ratio)))
-    return np.asarray(Image.fromarray(part).resize(size, Image.Resampling.BOX))
+    return float_pixels(float_image(part).resize(size, Image.Resampling.BOX))
 
 
 def within(
