@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from digitflow import atomic, errors, mnist_form
+from digitflow import atomic, errors, float_images, mnist_form
 from digitflow.atomic import (
     atomic_paths,
     check_destination,
@@ -70,6 +70,7 @@ READING_CODE: tuple[Path, ...] = (
     *sorted(Path(mnist_form.__file__).parent.glob("[!_]*.py")),
     Path(errors.__file__),
     Path(atomic.__file__),
+    Path(float_images.__file__),
     Path(mlp.__file__),
     Path(digit_likeness.__file__),
     Path(whole_digit.__file__),
@@ -77,8 +78,8 @@ READING_CODE: tuple[Path, ...] = (
 )
 """The code that turns a file into probabilities and a status (every reading and mnist_form
 module, mlp, the digit-likeness and whole-digit scores, the chunk reader that applies them,
-and the errors and atomic writes they import): rows made by another version of it are stale, like
-rows made by other weights."""
+and the errors, atomic writes and float images they import): rows made by another version of
+it are stale, like rows made by other weights."""
 
 
 @dataclass(frozen=True)
