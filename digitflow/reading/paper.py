@@ -45,6 +45,9 @@ NEIGHBOURHOOD = 0.15
 (wider than a stroke, narrower than a shadow's lit or shadowed part)."""
 MIN_PAPER_SHARE = 0.1
 """A cell with less paper than this share takes its level from its neighbours."""
+SETTLED_MARGIN = 1e-6
+"""Far above the float32 rounding of a neighbourhood mean and of a pixel's difference from
+it (pictures are in [0, 1]), so a bound that settles the polarity holds for the exact values."""
 _PAPER_Z = tuple(NormalDist().inv_cdf(share) for share in PAPER_QUANTILES)
 
 
@@ -90,9 +93,7 @@ def read_paper(small: np.ndarray, polarity: Polarity = "auto") -> Paper:
     residual = small - _edge_plane(small)
     dark_ink, light_ink = _strays(residual)
     if polarity == "auto":
-        dark_near, light_near = _strays(small - _neighbourhood_mean(small))
-        dark = min(dark_ink, dark_near) > min(light_ink, light_near)
-        polarity = "dark-on-light" if dark else "light-on-dark"
+        polarity = _polarity(small, dark_ink, light_ink)
     light = polarity == "light-on-dark"
     ink = small if light else 1.0 - small
     contrast = light_ink if light else dark_ink
@@ -197,22 +198,57 @@ def _lowest3x3(cells: np.ndarray) -> np.ndarray:
     return least
 
 
-def _neighbourhood_mean(small: np.ndarray) -> np.ndarray:
-    """(h, w): ``small`` averaged over blocks of NEIGHBOURHOOD of its long side, spread back
-    smoothly (bilinear) to its size."""
-    block = max(2, int(NEIGHBOURHOOD * max(small.shape)))
-    means = float_image(small).reduce(block)
-    return float_pixels(means.resize(small.shape[::-1], Image.Resampling.BILINEAR))
+def _polarity(small: np.ndarray, dark_ink: float, light_ink: float) -> Polarity:
+    """Dark ink when the darkest pixels stray further than the brightest ones both from the
+    plane (``dark_ink``, ``light_ink``) and from their neighbourhood's mean."""
+    means = _block_means(small)
+    settled = _settled_polarity(small, means, dark_ink, light_ink)
+    if settled is not None:
+        return settled
+    spread = float_pixels(means.resize(small.shape[::-1], Image.Resampling.BILINEAR))
+    dark_near, light_near = _strays(small - spread)
+    dark = min(dark_ink, dark_near) > min(light_ink, light_near)
+    return "dark-on-light" if dark else "light-on-dark"
+
+
+def _block_means(small: np.ndarray) -> Image.Image:
+    """``small`` averaged over blocks of NEIGHBOURHOOD of its long side (spread back smoothly,
+    bilinear, to its size, it is each pixel's neighbourhood mean)."""
+    return float_image(small).reduce(max(2, int(NEIGHBOURHOOD * max(small.shape))))
+
+
+def _settled_polarity(
+    small: np.ndarray, means: Image.Image, dark_ink: float, light_ink: float
+) -> Polarity | None:
+    """``_polarity``'s answer when the block ``means``' extremes give it already (the usual
+    photo), without spreading them: bilinear weights are never negative, so each pixel's
+    neighbourhood mean lies between the least and the greatest block mean. When dark ink
+    strays the further from the plane and enough pixels lie more than ``light_ink`` below even
+    the least mean, it strays further from its neighbourhood too than light ink does from the
+    plane, so it wins both ways; the same for light ink above the greatest mean. None when
+    the bounds do not tell."""
+    least, greatest = means.getextrema()
+    enough = _tail_rank(small.size) + 1  # pixels past the bound: the stray's rank is reached
+    if dark_ink > light_ink:
+        below = small < least - light_ink - SETTLED_MARGIN
+        return "dark-on-light" if np.count_nonzero(below) >= enough else None
+    above = small > greatest + dark_ink + SETTLED_MARGIN
+    return "light-on-dark" if np.count_nonzero(above) >= enough else None
 
 
 def _strays(residual: np.ndarray) -> tuple[float, float]:
     """How far the darkest and the brightest pixels stray from the plane (both >= 0), each
     ignoring the few most extreme pixels, which may be noise."""
     flat = residual.ravel()
-    share, most = POLARITY_TAIL
-    k = min(max(1, min(int(flat.size * share), most)), (flat.size - 1) // 2)
+    k = _tail_rank(flat.size)
     ordered = np.sort(flat)  # several times faster than np.partition at two ranks
     return max(0.0, -float(ordered[k])), max(0.0, float(ordered[flat.size - 1 - k]))
+
+
+def _tail_rank(size: int) -> int:
+    """The rank from either end of a picture's ``size`` pixels that ``_strays`` reads."""
+    share, most = POLARITY_TAIL
+    return min(max(1, min(int(size * share), most)), (size - 1) // 2)
 
 
 def _cell_index(height: int, width: int) -> tuple[np.ndarray, int]:
