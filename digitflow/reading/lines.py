@@ -409,7 +409,8 @@ def _lines_along(
             start, end = _covered_run(xs[inside], least)
         line = None
         if end - start >= least:
-            offset = (float(low - pad), float(high - pad))
+            own_low, own_high = _own_bins(*seen[angle], low, high)
+            offset = (float(own_low - pad), float(own_high - pad))
             line = Line(horizontal, float(SLOPES[angle]), offset, (start, end))
         if line is None or (anchors is not None and not all(_ends_on(line, anchors))):
             misses += 1  # nor is anything this band or its neighbours pile up
@@ -452,6 +453,20 @@ def _grown(
         low -= 1
     while high < len(counts) and counts[high] - floor >= least and high - low <= thickest:
         high += 1
+    return low, high
+
+
+def _own_bins(counts: list[int], floor: float, low: int, high: int) -> tuple[int, int]:
+    """(low, high) of a line's band [low, high) less the end bins holding under GROW_SHARE
+    of its fullest bin above the ``floor``: a line one px thick (a small photo's grid) fills
+    one of the two bins its search started from, and a band of both, with its rim, would
+    take a stroke running a px beside it. (The search keeps both: a line drifting across
+    them is covered.)"""
+    least = GROW_SHARE * (max(counts[low:high]) - floor)
+    while high - low > 1 and counts[low] - floor < least:
+        low += 1
+    while high - low > 1 and counts[high - 1] - floor < least:
+        high -= 1
     return low, high
 
 
@@ -514,14 +529,22 @@ def ink_over_lines(signal: np.ndarray, level: float, lines: list[Line]) -> np.nd
     """Mask (h, w) of the pixels of the lines' bands where ink lies over a line printed
     lighter than it (grey or blue squares, ruled lines): their signal is OVER_LINE of the way
     from the line's core up to the ink's ``level``, so a stroke is kept whichever way it
-    crosses the line or runs along it."""
+    crosses the line or runs along it. A pixel on the own band (not the rim) of a line
+    running from edge to edge that does not stand out from that line is the line's, though
+    it lies on a lighter line too: a grid line split across two px is lighter in each than
+    one that is not, and where the two cross a dot would stay. (A "line" as dark as the
+    ink is a digit's straight stroke.)"""
     over = np.zeros(signal.shape, dtype=bool)
+    its_own = np.zeros(signal.shape, dtype=bool)
     for line in lines:
         core = _core_level(signal, line)
-        if core < LIGHTER_LINE * level:
-            band = line_pixels(signal.shape, [line], grow_px=1.0)
-            over |= band & (signal > core + OVER_LINE * (level - core))
-    return over
+        lighter = core < LIGHTER_LINE * level
+        stands_out = signal > core + OVER_LINE * (level - core)
+        if lighter:
+            over |= line_pixels(signal.shape, [line], grow_px=1.0) & stands_out
+        if core < level and edge_to_edge(line, signal.shape):  # ruled or squared paper's
+            its_own |= line_pixels(signal.shape, [line]) & ~(lighter & stands_out)
+    return over & ~its_own
 
 
 def _core_level(signal: np.ndarray, line: Line) -> float:

@@ -363,3 +363,28 @@ def on_narrow_squared_paper(label: int, dashed: bool = False) -> Image.Image:
         along = np.arange(canvas[0]) % 16 < (10 if dashed and at == 48 else 16)
         squared[along, at : at + 2] = np.minimum(squared[along, at : at + 2], 0.4)
     return as_image(squared)
+
+
+def test_a_dark_line_crossing_a_lighter_one_leaves_no_dot():
+    """A row line split across two px reads lighter than a column line on one px: where
+    they cross, the column's pixel is the column's, not ink over the lighter row, while a
+    stroke crossing the row elsewhere keeps its pixels there."""
+    signal = np.zeros((60, 60), np.float32)
+    signal[29:31, :] = 0.3
+    signal[:, 40] = 0.8
+    signal[10:50, 10] = 1.0
+    lines = [Line(True, 0.0, (29.0, 31.0), (0, 60)), Line(False, 0.0, (40.0, 41.0), (0, 60))]
+    cleaned, _, _ = without_lines(signal, 1.0, lines)
+    assert not cleaned[25:35, 35:45].any()
+    assert (cleaned[10:50, 10] == 1.0).all()
+
+
+def test_a_line_one_px_thick_takes_out_one_px_and_its_rim():
+    """A small photo's grid lines are one px thick: their bands must be too, or the band and
+    its rim take a stroke running a px off the line (all a tiny photo's squares hold)."""
+    signal = np.zeros((60, 60), np.float32)
+    signal[:, 30] = 0.8
+    signal[20:40, 27:29] = signal[20:40, 32:34] = 1.0
+    cleaned, _, lines = without_lines(signal, 1.0)
+    assert [line.thickness_px for line in lines] == [1.0]
+    assert (cleaned[20:40, 27:29] == 1.0).all() and (cleaned[20:40, 32:34] == 1.0).all()
