@@ -17,7 +17,8 @@
    severs ("segmentation by recognition"); keeping the mark whole is always one choice, and
    one that reads well whole is not searched (no split could beat it), nor is one that the
    network reads confidently and that is no wider than a single digit of the row; a wider one
-   read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN).
+   read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN). A piece of
+   a mark that was cut, still wider than a digit (RECUT_WIDTH), is tried for cuts in turn.
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
 each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
@@ -140,6 +141,12 @@ PIECE_HEIGHT = 0.5
 """... and pieces at least this share of it tall: what a cut shaves off a digit's end (the
 tip of a 2's tail, the curl of a 0) is no digit, however confidently the network reads it
 once it is blown up to 28 x 28."""
+RECUT_WIDTH = 1.2
+"""A piece of a cut mark wider than this many row heights is tried for cuts again, on its own
+paths: with four touching digits the whole mark's few paths (MAX_PATHS, its deepest valleys)
+often miss one of the cuts between them; a narrower piece is one digit's width (99 % of the
+single digits of the number bench are at most 1.18 row heights wide) and cut again would
+lose a 1 shaved off its side."""
 WHOLE_DIGIT_WEIGHT = 1.0
 """With a whole-digit score, each piece's log-probability of being one whole digit counts this
 much (tuned on the number bench's seed 1: 0.5 and 2 split touching digits less or cut
@@ -402,7 +409,8 @@ def _cut(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The digits in ``mask``, left to right, and the cuts made (step 4): the sequence of
     cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
-    programme over the paths in left-to-right order."""
+    programme over the paths in left-to-right order; each piece wider than RECUT_WIDTH is
+    then tried for cuts the same way."""
     top, bottom, left, right = bounds(mask)
     if right - left < SPLIT_WIDTH * row_height:
         return [mask], []
@@ -445,7 +453,22 @@ def _cut(
     chosen = _best_sequence(edges, piece_scores, costs, expected)
     by_edge = dict(zip(edges, pieces, strict=True))
     cuts = [_cut_pixels(paths[j - 1], top, left) for _, j in chosen[:-1]]
-    return [by_edge[edge] for edge in chosen], cuts
+    if len(chosen) == 1:
+        return [by_edge[edge] for edge in chosen], cuts
+    digits = []
+    for i, j in chosen:
+        if _width(by_edge[i, j]) <= RECUT_WIDTH * row_height:
+            digits.append(by_edge[i, j])
+            continue
+        piece_digits, piece_cuts = _cut(ink, classify, likeness, by_edge[i, j], row_height)
+        digits += piece_digits
+        cuts += piece_cuts
+    return digits, cuts
+
+
+def _width(mask: np.ndarray) -> int:
+    columns = np.flatnonzero(mask.any(axis=0))
+    return int(columns[-1] + 1 - columns[0])
 
 
 def _one_confident_digit(probs_10: np.ndarray, log_odds_2: np.ndarray) -> bool:

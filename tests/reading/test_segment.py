@@ -165,6 +165,13 @@ def test_touching_digits_are_cut_into_as_many_digits_as_their_width_holds(
     assert read(picture, WIDE, likeness=likeness) == digits
 
 
+@pytest.mark.parametrize("digits", ["314", "438", "48062"])
+def test_a_wide_piece_of_touching_digits_is_cut_again_on_its_own_paths(digits):
+    # Cut on the whole mark's paths alone: "34", "47" and "4804".
+    picture = number([wide(int(d)) for d in digits], spacing="touching")
+    assert read(picture, WIDE, likeness=WIDE.whole_digit) == digits
+
+
 def curl_before(glyph: np.ndarray, row: float) -> tuple[np.ndarray, np.ndarray]:
     """``glyph`` with a small loop, a fifth of its height, joined to its left edge at ``row``
     (a share of its height), as a pen's flourish starts a stroke; and the loop alone."""
