@@ -1,4 +1,5 @@
-"""Elementwise numpy work on every core: each lane runs the same passes over its own part.
+"""Elementwise numpy work on every core: each lane runs the same passes over its own part,
+or the lanes' threads share a list of independent tasks (:meth:`Lanes.run_all`).
 
 BLAS keeps both cores busy in the matrix products, but the optimiser's passes and the
 augmentation's resampling are numpy ufuncs or kernels, which run on one core. They release
