@@ -457,18 +457,14 @@ def _cut(
         return [by_edge[edge] for edge in chosen], cuts
     digits = []
     for i, j in chosen:
-        if _width(by_edge[i, j]) <= RECUT_WIDTH * row_height:
+        _, _, piece_left, piece_right = bounds(by_edge[i, j])
+        if piece_right - piece_left <= RECUT_WIDTH * row_height:
             digits.append(by_edge[i, j])
             continue
         piece_digits, piece_cuts = _cut(ink, classify, likeness, by_edge[i, j], row_height)
         digits += piece_digits
         cuts += piece_cuts
     return digits, cuts
-
-
-def _width(mask: np.ndarray) -> int:
-    columns = np.flatnonzero(mask.any(axis=0))
-    return int(columns[-1] + 1 - columns[0])
 
 
 def _one_confident_digit(probs_10: np.ndarray, log_odds_2: np.ndarray) -> bool:
