@@ -367,6 +367,11 @@ def _lines_along(
     start, end = _longest_run(mask.any(axis=0))
     if end - start < min_length:
         return []  # a line covers that many columns: nothing below could be one
+    # No band thicker can be min_aspect times longer than thick: its pixels cover at most the
+    # columns the whole mask covers. A band is at least two bins thick.
+    thickest = int((end - start) // min_aspect)
+    if thickest < 2:
+        return []
     ys, xs = np.nonzero(mask)
     if ys.size < min_length:
         return []
@@ -388,7 +393,6 @@ def _lines_along(
     # The angles tried: their counts as a plain list (the band grows one bin at a time) and
     # their floor. Most angles are never tried.
     seen: dict[int, tuple[list[int], float]] = {}
-    thickest = int(width // min_aspect)  # no band thicker can be min_aspect times longer
     lines: list[Line] = []
     misses = 0
     while len(lines) < MAX_LINES and misses < MAX_MISSES:

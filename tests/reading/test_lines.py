@@ -6,8 +6,9 @@ import pytest
 from pictures import PAPER, as_image, assert_same_digit, digit_ink, picture
 from PIL import Image, ImageDraw, ImageFilter
 
+from digitflow.reading import lines
 from digitflow.reading.images import normalise_digit
-from digitflow.reading.lines import Line, strokes_along, without_lines
+from digitflow.reading.lines import Line, find_lines, strokes_along, without_lines
 from digitflow.reading.recipe import read_picture
 from digitflow.synthetic.photos import draw_digit
 
@@ -225,6 +226,21 @@ def test_a_digit_alone_is_never_taken_for_printed_lines(label):
 def test_a_plain_picture_has_no_lines_removed():
     reading = read_picture(as_image(picture(digit_ink(7), CANVAS, AT)))
     assert reading.lines == () and reading.picture.printed is None
+
+
+def test_a_bar_too_thick_for_the_ink_it_spans_is_no_line_and_its_run_is_not_measured(
+    monkeypatch,
+):
+    # 40 px long, 8 px thick in a 100 px picture: long enough for a line (35 px), but a band
+    # over 3 px thick must be more than 40 px long, and the ink spans 40 columns.
+    mask = np.zeros((100, 100), dtype=bool)
+    mask[50:58, 30:70] = True
+
+    def measured(*args):
+        raise AssertionError("a band's run was measured")
+
+    monkeypatch.setattr(lines, "_covered_run", measured)
+    assert find_lines(mask) == []
 
 
 def draw_fine(label: int) -> np.ndarray:
