@@ -14,18 +14,18 @@ because a busy machine slows two-thread BLAS far more than its share of CPU.
 
 ``--phases`` instead times each phase of digitflow's training step at the given config with
 its default augmentation (gather, augment, forward, loss, backward, update) over a number of
-steps, and the step's matrix products alone on the same buffers: what is BLAS and what is the
-rest. It prints the median and the best of each phase: the best is what an idle machine gives.
-It also times the same products on one BLAS thread: on a busy machine two-thread BLAS waits
-for a core for its second thread at every product, and can run several times slower than one
-thread (5-7x at load 13 on 2 cores), which no phase's own figure shows.
+steps, and the step's matrix products alone, cut and run on the lanes as the trainer runs them:
+what is BLAS and what is the rest. It prints the median and the best of each phase: the best
+is what an idle machine gives. It also times the same products on one lane, to show what the
+second lane gains on them.
 
 ``--augmentation`` instead alternates digitflow's epochs without and with its default
 augmentation (shifts, turns and slant) and prints what augmentation adds to an epoch, best to best.
 
-``--threads`` is BLAS's and torch's thread count and the trainer's lanes (the threads its
-elementwise phases run on). ``--backend`` picks how those phases run: ``numba`` (fused
-kernels, the default when numba is installed) or ``numpy``; the first line printed says
+``--threads`` is torch's thread count, BLAS's outside digitflow's epochs (which hold it to
+one) and the trainer's lanes (the threads its products and elementwise phases run on).
+``--backend`` picks how those phases run: ``numba`` (fused kernels, the default when numba
+is installed) or ``numpy``; the first line printed says
 which ran. Both give the same bits, so only the times differ.
 
 Needs the bench extra: ``pip install -e '.[bench]'`` (torch, threadpoolctl, numba).
@@ -49,7 +49,7 @@ from threadpoolctl import threadpool_limits
 from digitflow.dataset.prepare import load_prepared
 from digitflow.network import kernels
 from digitflow.network.lanes import Lanes
-from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Network, init_network
+from digitflow.network.mlp import INPUT_SIZE, NUM_CLASSES, Workspace, init_network
 from digitflow.network.training import Stepper, TrainConfig, train
 
 PHASES = ("gather", "augment", "forward", "loss", "backward", "update")
@@ -115,8 +115,9 @@ def phase_times(
     X_784xm, y, config: TrainConfig, steps: int, threads: int, fused: bool
 ) -> dict[str, list[float]]:
     """Seconds of each phase of each of ``steps`` training steps, driven like the trainer's
-    epoch loop through its own :class:`Stepper`, plus ``products``: the step's matrix
-    products alone on the same buffers. Every other step runs its phases one after the
+    epoch loop through its own :class:`Stepper` with BLAS held to one thread as its epochs
+    hold it, plus ``products``: the step's matrix products alone, on the lanes, and ``one
+    lane``: the same on one lane. Every other step runs its phases one after the
     other; the steps between also make the next batch beside the update, as the trainer
     does, and give ``overlapped``: the update and the next batch's gather and augmentation."""
     rng = np.random.default_rng(config.seed)
@@ -125,7 +126,9 @@ def phase_times(
     workspace, batch_size = stepper.workspace, stepper.batch_size
     X_rows = np.ascontiguousarray(X_784xm.T, dtype=np.float32)
     order = rng.permutation(len(y))
-    names = (*PHASES, "overlapped", "products", "one thread")
+    products = ProductsOnly(network, batch_size, stepper.lanes)
+    products_one_lane = ProductsOnly(network, batch_size, Lanes(1))
+    names = (*PHASES, "overlapped", "products", "one lane")
     times: dict[str, list[float]] = {name: [] for name in names}
     for step in range(steps):
         start = step * batch_size % (len(y) - batch_size + 1)
@@ -154,28 +157,28 @@ def phase_times(
         else:
             for name, begin, end in zip(PHASES, clock, clock[1:], strict=False):
                 times[name].append(end - begin)
-        times["products"].append(time_products(network, workspace, X_batch, logits))
-        with threadpool_limits(limits=1, user_api="blas"):
-            times["one thread"].append(time_products(network, workspace, X_batch, logits))
+        times["products"].append(products.time_pass(network, X_batch, logits))
+        times["one lane"].append(products_one_lane.time_pass(network, X_batch, logits))
     return times
 
 
-def time_products(network: Network, workspace, X_bx784: np.ndarray, dlogits: np.ndarray) -> float:
-    """Seconds of the matrix products of one forward and backward pass, nothing else, into
-    the workspace's buffers (their values are scratch here)."""
-    started = time.perf_counter()
-    A = X_bx784.T
-    for W, Z in zip(network.weights[:-1], workspace.activations[:-1], strict=True):
-        A = np.matmul(W, A, out=Z)
-    np.matmul(network.weights[-1], A, out=workspace.logits_rows.T)  # as the workspace does
-    dZ = dlogits
-    for layer in range(len(network.weights) - 1, -1, -1):
-        A_prev = workspace.activations[layer - 1] if layer > 0 else X_bx784.T
-        np.matmul(dZ, A_prev.T, out=workspace.grad_weights[layer])
-        np.matmul(dZ, workspace.ones, out=workspace.grad_biases[layer][:, 0])
-        if layer > 0:
-            dZ = np.matmul(network.weights[layer].T, dZ, out=workspace.deltas[layer - 1])
-    return time.perf_counter() - started
+class ProductsOnly(Workspace):
+    """A workspace whose ReLU passes do nothing: its forward and backward passes are the
+    trainer's matrix products alone (and the logits' bias), cut and run as the trainer runs
+    them, into its own buffers."""
+
+    @staticmethod
+    def bias_relu(Z, b, negated_b) -> None:
+        pass
+
+    relu_gradient = bias_relu
+
+    def time_pass(self, network, X_bx784: np.ndarray, dlogits: np.ndarray) -> float:
+        """Seconds of one forward and backward pass of ``X_bx784`` given ``dlogits``."""
+        started = time.perf_counter()
+        self.forward(network, X_bx784.T)
+        self.backward(network, X_bx784.T, dlogits)
+        return time.perf_counter() - started
 
 
 def print_phases(times: dict[str, list[float]]) -> None:
@@ -203,15 +206,10 @@ def print_phases(times: dict[str, list[float]]) -> None:
         f"alone: {best['products'] / step_best:.0%} of the best step"
     )
     print(
-        f"  {'1 thread':9s} {median['one thread']:7.3f} {best['one thread']:7.3f}  the same "
-        f"products on one BLAS thread: the threads run them "
-        f"{best['one thread'] / best['products']:.2f}x as fast"
+        f"  {'one lane':9s} {median['one lane']:7.3f} {best['one lane']:7.3f}  the same "
+        f"products on one lane: the lanes run them "
+        f"{best['one lane'] / best['products']:.2f}x as fast"
     )
-    if median["one thread"] < median["products"]:
-        print(
-            "  (one BLAS thread beats them at the median: other processes keep the second "
-            "thread off its core, and the step's figures are mostly load)"
-        )
     augment = best["augment"]
     print(
         f"augmentation adds {augment / (step_best - augment):.0%} to a step run phase after "
@@ -299,7 +297,7 @@ def main() -> None:
             f"{sizes} {args.optimizer} batch={args.batch_size} shift_px={config.shift_px} "
             f"rotate_deg={config.rotate_deg} slant={config.slant}, {args.threads} threads"
         )
-        with threadpool_limits(limits=args.threads, user_api="blas"):
+        with threadpool_limits(limits=1, user_api="blas"):  # as the trainer's epochs hold it
             print_phases(phase_times(X, y, config, args.steps, args.threads, fused))
         return
     # Both sides train on the images as they are: torch gets no augmentation.

@@ -1,11 +1,12 @@
-"""Elementwise numpy work on every core: each lane runs the same passes over its own part,
-or the lanes' threads share a list of independent tasks (:meth:`Lanes.run_all`).
+"""The trainer's work on every core: each lane runs the same passes over its own part, or the
+lanes' threads share a list of independent tasks (:meth:`Lanes.run_all`).
 
-BLAS keeps both cores busy in the matrix products, but the optimiser's passes and the
-augmentation's resampling are numpy ufuncs or kernels, which run on one core. They release
-the GIL, so a second thread working on the other part of the same arrays runs at the same
-time. Elementwise results do not depend on where an array is cut, so any number of lanes
-gives bit-identical results.
+The trainer holds BLAS to one thread and cuts its matrix products by rows; the optimiser's
+passes and the augmentation's resampling are numpy ufuncs or kernels, which run on one core.
+All of them release the GIL, so a second thread working on the other part of the same arrays
+runs at the same time. Elementwise results do not depend on where an array is cut, and the
+products are cut the same whatever the number of lanes, so any number of lanes gives
+bit-identical results.
 """
 
 import functools

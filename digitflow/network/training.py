@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from digitflow.errors import DigitflowError, ParamsError
 from digitflow.network import kernels
@@ -263,8 +264,8 @@ class FusedWorkspace(Workspace):
     bias_relu = staticmethod(kernels.bias_relu)
     relu_gradient = staticmethod(kernels.relu_gradient)
 
-    def __init__(self, network: Network, capacity: int):
-        super().__init__(network, capacity)
+    def __init__(self, network: Network, capacity: int, lanes: Lanes | None = None):
+        super().__init__(network, capacity, lanes)
         self.true_logits = np.empty(capacity, dtype=np.float32)
         self.column_sums = np.empty(capacity, dtype=np.float32)
 
@@ -283,11 +284,13 @@ class FusedWorkspace(Workspace):
 class Stepper:
     """One epoch of batches: gather, augment, forward, check, backward, update.
 
-    BLAS runs the matrix products on every core. The elementwise phases run in
-    :class:`Lanes`: the update's lane parts and the gathering and augmenting of the next batch
-    (which needs no weights) are tasks the lanes share, so the next batch is made while the
-    weights are updated. Random draws keep their order, so the bits are those of doing each
-    phase in turn.
+    Everything runs in :class:`Lanes`, with BLAS held to one thread: each hidden layer's
+    products and ReLU passes in parts by units (:class:`Workspace`), the update's lane parts
+    and the gathering and augmenting of the next batch (which needs no weights) as tasks the
+    lanes share, so the next batch is made while the weights are updated. BLAS's own threads
+    measured slower on these small products, and a busy machine stalls them (each waits for
+    the other at every product). Random draws keep their order, so the bits are those of
+    doing each phase in turn, on any number of lanes.
     """
 
     def __init__(
@@ -304,7 +307,7 @@ class Stepper:
         self.full_batch = config.optimizer == "gd"
         batch_size = m if self.full_batch else min(config.batch_size, m)
         self.batch_size = batch_size
-        self.workspace = (FusedWorkspace if fused else Workspace)(network, batch_size)
+        self.workspace = (FusedWorkspace if fused else Workspace)(network, batch_size, self.lanes)
         self.gradients = self.workspace.gradients()
         params = network.parameters()
         self.optimizer = make_optimizer(
@@ -342,6 +345,13 @@ class Stepper:
         self, epoch: int, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator
     ) -> tuple[float, float]:
         """Train one epoch; return its mean batch loss and accuracy as seen while training."""
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self.batches(epoch, X_rows, y, rng)
+
+    def batches(
+        self, epoch: int, X_rows: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[float, float]:
+        """:meth:`epoch`'s steps, BLAS already held to one thread."""
         m = len(y)
         loss_sum, correct = 0.0, 0
         if self.full_batch:  # the seeds' method: every image, unchanged, every step

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import yaml
 from helpers import synthetic_digits
+from threadpoolctl import threadpool_limits
 
 from digitflow.errors import ParamsError
 from digitflow.network.lanes import Lanes
@@ -118,6 +119,18 @@ def test_two_lanes_train_bit_identical_weights_to_one(data, optimizer):
     two = train(*data, config, lanes=Lanes(2)).network
     for W_one, W_two in zip(one.parameters(), two.parameters(), strict=True):
         np.testing.assert_array_equal(W_one, W_two)
+
+
+def test_weights_do_not_depend_on_the_blas_threads_around_training(data):
+    # Products big enough that two-thread OpenBLAS cuts them between its threads, summing
+    # in another order than one thread does.
+    config = dataclasses.replace(TINY, hidden=(256,), batch_size=128, epochs=1)
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            runs.append(train(*data, config, lanes=Lanes(2)).network)
+    for W_one, W_two in zip(runs[0].parameters(), runs[1].parameters(), strict=True):
+        assert W_one.tobytes() == W_two.tobytes()
 
 
 def test_another_seed_gives_other_weights(data):
