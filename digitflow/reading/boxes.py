@@ -20,7 +20,6 @@ import numpy as np
 from digitflow.mnist_form.masks import bounds
 from digitflow.reading.lines import (
     ANCHORED_ASPECT,
-    PARALLEL_DEG,
     SLOPES,
     Line,
     find_lines,
@@ -34,6 +33,11 @@ THICKNESS_SHARE = 0.25
 length (a digit touching it lengthens the run where it touches)."""
 MIN_SIDE_PX = 8
 """A box's side is at least this long (in analysis px)."""
+SQUARE_DEG = 10.0
+"""A box's four sides are square to each other give or take this: a phone photo's
+perspective turns each by its own few degrees (its corners moved by 6 % of the picture's
+sides turn a side up to 7°), and four sides each covered along most of their length
+by the ink's outer edge are a box even so."""
 
 
 def find_printed(mask: np.ndarray) -> list[Line]:
@@ -113,11 +117,11 @@ def _runs_inward(view: np.ndarray, first: np.ndarray, xs: np.ndarray, longest: i
 def _is_a_box(sides: list[Line]) -> bool:
     """Do the four fitted sides (top, bottom, left, right) make a printed box: as thick as each
     other (one printer drew them), each at least ANCHORED_ASPECT times longer than thick,
-    square to each other within PARALLEL_DEG, and paper inside?"""
+    square to each other within SQUARE_DEG, and paper inside?"""
     if any(side.length_px < ANCHORED_ASPECT * side.thickness_px for side in sides):
         return False
     tilts = np.degrees(np.arctan([s.slope if s.horizontal else -s.slope for s in sides]))
-    if tilts.max() - tilts.min() > PARALLEL_DEG:
+    if tilts.max() - tilts.min() > SQUARE_DEG:
         return False
     top, bottom, left, right = sides
     inner_height = bottom.offset[0] - top.offset[1]

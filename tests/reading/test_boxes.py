@@ -53,6 +53,17 @@ def test_a_phone_photo_s_quadrilateral_box_is_taken_out(label):
     assert_same_digit(reading.digit, alone(label, (60, 55)))
 
 
+@pytest.mark.parametrize("label", [2, 4, 8])
+def test_a_box_in_strong_perspective_is_found_whole(label):
+    """The box's top leans up 5° and its bottom down 3°, 8° apart (a phone photo's
+    perspective): its thin sides are easily taken for the digit's when it is not found
+    whole."""
+    box = quadrilateral_box([(45, 42), (155, 32), (158, 171), (42, 165)], width=2)
+    assert find_box(np.asarray(box) < 128) is not None
+    in_box = with_digit(box, label, (62, 62))
+    assert_same_digit(normalise_digit(in_box), alone(label, (62, 62)))
+
+
 def test_a_straight_one_touching_its_box_top_and_bottom_is_kept():
     """The 1's stroke is as long and straight as the box's sides and touches two of them:
     inside a box nothing is printed."""
