@@ -98,6 +98,11 @@ clearly digit-like, was cut into "35"). Number bench photos (bench/number_accura
 1-4), seed 0 --count 100 and seed 1 --count 50: one digit 391 -> 392 of 400 and 194 -> 195 of
 200, separated 2-4 digits 94.0 -> 94.0 % and 94.7 -> 95.3 %, touching and overlapping the same;
 7 also kept a wide lone 2 whole but lost touching 62.0 -> 61.3 % on seed 1."""
+LONE_MARGIN = 6.5
+"""... or this much when the mark is the picture's only one: its row is its own height, so
+its width says nothing a digit's own aspect does not, and digit mode reads it as one digit
+(lone 2s with a long foot, a 5, a 0 and a 4 were cut at 3.7 to 22.6 better; two touching
+digits read confidently as one won by 6.8 and 8.3)."""
 MAX_PIECE_WIDTH = 1.6
 """... into pieces at most this wide (the whole mark is always a candidate too)."""
 NARROWEST = (0.6, 0.15, 0.6, 0.5, 0.5, 0.5, 0.48, 0.45, 0.5, 0.4)
@@ -241,7 +246,8 @@ def segment_number(
     masks, cuts = [], []
     for group in groups:
         mask = np.isin(labels, group)
-        pieces, group_cuts = _cut(ink, classify, likeness, mask, marks.row_height)
+        margin = LONE_MARGIN if len(groups) == 1 else WHOLE_MARGIN
+        pieces, group_cuts = _cut(ink, classify, likeness, mask, marks.row_height, margin)
         masks += pieces
         cuts += group_cuts
     if len(masks) > max_digits:
@@ -405,12 +411,18 @@ def _span(boxes_nx4: np.ndarray) -> tuple[int, int]:
 
 
 def _cut(
-    ink: Ink, classify: Classify, likeness: Likeness | None, mask: np.ndarray, row_height: float
+    ink: Ink,
+    classify: Classify,
+    likeness: Likeness | None,
+    mask: np.ndarray,
+    row_height: float,
+    whole_margin: float,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The digits in ``mask``, left to right, and the cuts made (step 4): the sequence of
     cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
-    programme over the paths in left-to-right order; each piece wider than RECUT_WIDTH is
-    then tried for cuts the same way."""
+    programme over the paths in left-to-right order; a wide mark read confidently is cut only
+    when its pieces read ``whole_margin`` better; each piece wider than RECUT_WIDTH is then
+    tried for cuts the same way."""
     top, bottom, left, right = bounds(mask)
     if right - left < SPLIT_WIDTH * row_height:
         return [mask], []
@@ -418,7 +430,7 @@ def _cut(
     confident = _one_confident_digit(probs[0], log_odds[:, 0])
     if right - left <= WHOLE_WIDTH * row_height and confident:
         return [mask], []
-    whole_score = _piece_scores([mask], probs, log_odds, row_height) + confident * WHOLE_MARGIN
+    whole_score = _piece_scores([mask], probs, log_odds, row_height) + confident * whole_margin
     # No piece scores above 0, every cut costs CUT_COST or more and the count prior costs
     # splits only: a whole mark scoring at least -CUT_COST cannot be beaten, so its paths are
     # not even drawn.
@@ -461,7 +473,9 @@ def _cut(
         if piece_right - piece_left <= RECUT_WIDTH * row_height:
             digits.append(by_edge[i, j])
             continue
-        piece_digits, piece_cuts = _cut(ink, classify, likeness, by_edge[i, j], row_height)
+        piece_digits, piece_cuts = _cut(
+            ink, classify, likeness, by_edge[i, j], row_height, WHOLE_MARGIN
+        )
         digits += piece_digits
         cuts += piece_cuts
     return digits, cuts

@@ -271,6 +271,14 @@ def test_a_confident_wide_digit_is_cut_only_when_its_pieces_read_clearly_better(
     assert read(number([wider(label)]), WIDER, likeness=WIDER.whole_digit) == str(label)
 
 
+def test_a_lone_confident_wide_digit_needs_a_larger_margin_to_be_cut():
+    # Alone, its row is its own height: a 4 twice as wide as tall lost its sides as 1s, "11".
+    glyph = Image.fromarray(drawn(4)).resize((SIZE_PX * 2, SIZE_PX), Image.Resampling.BILINEAR)
+    four = np.asarray(glyph)
+    classify = Templates({4: four, 1: drawn(1)})
+    assert read(number([four]), classify, likeness=classify.whole_digit) == "4"
+
+
 @pytest.mark.parametrize("kind", ["box", "ruled"])
 def test_a_number_on_printed_lines_is_read_without_them(kind):
     ink = np.pad(number_ink([drawn(int(d)) for d in "307"], np.random.default_rng(0)), 30)
