@@ -12,7 +12,14 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
 from digitflow.reading.images import EmptyImage, normalise_digit, normalise_number
-from digitflow.reading.segment import Rejected, SeveralDigits, SeveralLines, TooManyMarks
+from digitflow.reading.segment import (
+    CUT_COST,
+    Rejected,
+    SeveralDigits,
+    SeveralLines,
+    TooManyMarks,
+    _best_sequence,
+)
 from digitflow.synthetic.numbers import number_ink
 from digitflow.synthetic.photos import draw_digit
 from digitflow.synthetic.printed import printed_lines
@@ -277,6 +284,17 @@ def test_a_lone_confident_wide_digit_needs_a_larger_margin_to_be_cut():
     four = np.asarray(glyph)
     classify = Templates({4: four, 1: drawn(1)})
     assert read(number([four]), classify, likeness=classify.whole_digit) == "4"
+
+
+@pytest.mark.parametrize("sure", [(True, True), (True, False), (False, True)])
+def test_a_cut_between_two_surely_read_digits_costs_less(sure):
+    # Node 0 and 2 are the mark's edges, node 1 a cut through one stroke. Whole, the mark
+    # reads 0.7 worse than its pieces together (a 7 with a 1 leaning on it, read at 0.7), less
+    # than the cut costs: it is cut only when both pieces are read surely.
+    edges = [(0, 2), (0, 1), (1, 2)]
+    scores = np.array([-0.8, -0.05, -0.05])
+    chosen = _best_sequence(edges, scores, [0.0, CUT_COST, 0.0], 1.7, np.array([False, *sure]))
+    assert chosen == ([(0, 1), (1, 2)] if all(sure) else [(0, 2)])
 
 
 @pytest.mark.parametrize("kind", ["box", "ruled"])
