@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitflow.mnist_form.masks import nonzero_pixels
+
 KEEP_FRACTION = 0.1
 """A component at least this share of the heaviest one's mass is part of the digit ..."""
 NEAR_FRACTION = 0.02
@@ -96,7 +98,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
     padded[:, 1:-1] = mask
     # Each row's changes alternate: a run's start (0 -> 1), then its end (1 -> 0).
-    rows, columns = np.nonzero(np.diff(padded, axis=1))
+    rows, columns = nonzero_pixels(np.diff(padded, axis=1))
     return rows[::2], columns[::2], columns[1::2]
 
 

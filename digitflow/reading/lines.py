@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitflow.mnist_form.masks import nonzero_pixels
 from digitflow.mnist_form.stroke import stroke_width_px
 from digitflow.reading.paper import median
 
@@ -372,7 +373,7 @@ def _lines_along(
     thickest = int((end - start) // min_aspect)
     if thickest < 2:
         return []
-    ys, xs = np.nonzero(mask)
+    ys, xs = nonzero_pixels(mask)
     if ys.size < min_length:
         return []
     pad = int(np.ceil(width * np.abs(SLOPES).max())) + 1
