@@ -33,9 +33,10 @@ import numpy as np
 
 from digitflow.errors import DigitflowError
 from digitflow.mnist_form.masks import bounds
+from digitflow.reading import scan
 from digitflow.reading.cut_paths import CutPath, cut_paths, left_of, strokes_severed
 from digitflow.reading.ink_components import Components, components, strokes_of
-from digitflow.reading.recipe import Picture, digit_from_group, is_speck
+from digitflow.reading.recipe import MASK_FRACTION, Picture, digit_from_group, is_speck
 
 Classify = Callable[[np.ndarray], np.ndarray]
 """(k, 28, 28) float32 digits -> (k, 10) float32 probabilities."""
@@ -57,6 +58,12 @@ DIGIT_HEIGHT = 0.65
 ROW_HEIGHT_SHARE = 0.75
 """... where the row's height is the median height of the marks at least this share of the
 tallest one (a lone flag or dot does not lower it)."""
+LIGHT_DIGIT = 0.7
+"""Number mode: a digit whose ink level is below this share of the picture's is ink down to
+MASK_FRACTION of its own level (``_light_digits_at_own_level``): at the picture's, a fine
+pen's 2 beside a bold 6 (0.56 of its level) lost its top and read 0, a 7 (0.49) kept only its
+stem; the lone digits broken into pieces of the number bench vary by 0.8 to 0.95 between
+pieces, and are read as in digit mode."""
 LINE_GAP = 0.25
 STACKED_OVERLAP = 0.5
 """A digit-like mark less than LINE_GAP row heights wholly below another, across at least
@@ -242,6 +249,8 @@ def segment_number(
     marks = _digit_marks(ink)
     if marks is None:
         return None
+    if (lighter := _light_digits_at_own_level(ink, marks)) is not None:
+        ink, marks = lighter, _digit_marks(lighter)
     if len(marks.digits) > max_digits:
         raise TooManyMarks(
             f"{len(marks.digits)} marks, more than predict_folder.max_digits={max_digits}"
@@ -293,6 +302,31 @@ def _digit_marks(ink: Ink) -> _Marks | None:
     row_height = _row_height(np.array([_height(found.boxes[group]) for group in digits]))
     minor = [i for i in minor if not any(i in group for group in digits)]
     return _Marks(found, digits, minor, row_height)
+
+
+def _light_digits_at_own_level(ink: Ink, marks: _Marks) -> Ink | None:
+    """``ink`` with each light digit taken down to MASK_FRACTION of its own ink level: a
+    component of the faint ink (above ``Picture.faintest_ink``), at least DIGIT_HEIGHT of the
+    row tall, whose ink (``scan.ink_levels``) is below LIGHT_DIGIT of the picture's and
+    whose strongest is a stroke core of the picture's (``scan.CORE_FRACTION`` of its
+    strongest: a shadow's edge along the sheet has none). None when there is none, or when
+    fewer than two such tall components hold ink (a lone digit is read as digit mode reads
+    it)."""
+    signal, (strongest_ink, level) = ink.picture.signal, ink.picture.ink_levels
+    faint = components(signal, signal > ink.picture.faintest_ink)
+    heights = faint.boxes[:, 1] - faint.boxes[:, 0]
+    tall = np.flatnonzero(heights >= DIGIT_HEIGHT * marks.row_height)
+    tall = [label for label in tall if (ink.mask & (faint.labels == label)).any()]
+    if len(tall) < 2:
+        return None
+    tiny = np.finfo(np.float32).tiny
+    grown = ink.mask.copy()
+    for label in tall:
+        mark = faint.labels == label
+        strongest, own = scan.ink_levels(np.where(mark & ink.mask, signal, 0.0), tiny)
+        if own < LIGHT_DIGIT * level and strongest >= scan.CORE_FRACTION * strongest_ink:
+            grown |= mark & (signal > MASK_FRACTION * own)
+    return None if (grown == ink.mask).all() else Ink(ink.picture, grown)
 
 
 def _stacked(boxes_nx4: np.ndarray, marks: list[int], row_height: float) -> list[list[int]]:

@@ -339,6 +339,21 @@ def test_a_digit_broken_into_a_piece_above_another_is_one_digit_not_two_lines(la
     assert read(number([drawn(7), glyph, drawn(1)])) == f"7{label}1"
 
 
+def faded_seven() -> np.ndarray:
+    """A 7 in a lighter pen (0.6 of the ink), its bar fading to 0.55 of the stem's."""
+    glyph = drawn(7) * 0.6
+    rows = np.flatnonzero(glyph.max(axis=1) > 0.05)
+    glyph[: rows[0] + (rows[-1] - rows[0]) // 4] *= 0.55
+    return glyph
+
+
+def test_a_light_digit_beside_a_dark_one_keeps_its_faint_strokes():
+    # At the dark 2's level the 7's bar is not ink, and what is left is a 1.
+    seven = faded_seven()
+    assert read(page(seven)) == "7", "alone, the 7 is ink at its own level"
+    assert read(number([drawn(2), seven])) == "27"
+
+
 def test_a_blank_page_has_no_number():
     with pytest.raises(EmptyImage, match="no digit-like marks"):
         read(page(np.zeros((SIZE_PX, SIZE_PX * 3), np.float32)))
