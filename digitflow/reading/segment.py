@@ -231,6 +231,8 @@ def digits_side_by_side(masses: np.ndarray, boxes_nx4: np.ndarray) -> int:
     """How many digit-like marks stand side by side, from the ink's components (their masses
     and boxes, as ``ink_components.ink_groups`` finds them), by shape alone: touching digits
     count as one, and so do marks closer than SIDE_BY_SIDE_GAP."""
+    if masses.size == 1:  # the usual photo: one component is one mark
+        return 1
     marks = _marks(masses, boxes_nx4)
     if marks is None:
         return 0
