@@ -166,6 +166,8 @@ def _shadow_edges(labels, rows, starts, ends, mass, shape) -> np.ndarray:
 
 def _digit_labels(mass: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Boolean per component: is it part of the digit?"""
+    if mass.size == 1:  # the usual photo: its one component is the digit
+        return np.ones(1, dtype=bool)
     return strokes_of(mass, boxes, [int(np.argmax(mass))])
 
 
