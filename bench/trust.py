@@ -51,7 +51,7 @@ from digitflow.network.mlp import scaled_logits, softmax_columns
 from digitflow.network.model_io import load_network, stored_min_confidence
 from digitflow.network.training import TrainConfig
 from digitflow.reading.images import ImageError, normalise_number, read_image
-from digitflow.reading.one_digit import rejection, with_lines_put_back
+from digitflow.reading.one_digit import ink_taken_with_lines, rejection, with_lines_put_back
 from digitflow.reading.segment import Rejected
 from digitflow.synthetic.numbers import number_ink
 from digitflow.synthetic.photos import draw_digit, make_photo
@@ -220,8 +220,9 @@ def _score(network, pictures: list[Image.Image], threshold: float | None) -> dic
             continue
         errors.append("")
         digits.append(reading.digit)
-        reasons.append(rejection(reading))
-        put_back.append(with_lines_put_back(reading))
+        ink_taken = ink_taken_with_lines(reading)
+        reasons.append(rejection(reading, ink_taken))
+        put_back.append(with_lines_put_back(reading, ink_taken))
     read = np.array([not error for error in errors])
     digits_kx28x28 = np.zeros((read.size, 28, 28), np.float32)
     digits_kx28x28[read] = digits

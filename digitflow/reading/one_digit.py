@@ -11,7 +11,7 @@ passed every check. The thresholds were measured on the photo bench (bench/trust
 lets through at least 99.5 % of single MNIST digits. Also here: the 28x28 made with the
 printed lines near the digit put back, which the batch reads as a second opinion."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -89,8 +89,9 @@ for :func:`with_lines_put_back`: where a line touched the digit, a stroke lying 
 goes back with it (and a crossing line comes back as a short stub)."""
 
 
-def rejection(reading: Reading) -> str:
-    """Why ``reading`` is not of one handwritten digit, or "" when nothing says so."""
+def rejection(reading: Reading, ink_taken: float | None = None) -> str:
+    """Why ``reading`` is not of one handwritten digit, or "" when nothing says so.
+    ``ink_taken``: :func:`ink_taken_with_lines` of ``reading`` when already measured."""
     groups = reading.groups
     if groups is None:
         return ""
@@ -105,7 +106,7 @@ def rejection(reading: Reading) -> str:
         return "a solid blot of ink, not a digit"
     if runs_off_edge(groups.digit, reading.picture.signal):
         return "the ink runs off the picture's edge: the digit may be cut"
-    if ink_taken_with_lines(reading) >= TAKEN_MAX_SHARE:
+    if (ink_taken_with_lines(reading) if ink_taken is None else ink_taken) >= TAKEN_MAX_SHARE:
         return "a printed line took some of the digit's ink with it: a stroke may be cut"
     if in_a_printed_box(reading.digit):
         return "a printed box is left around the digit"
@@ -219,15 +220,27 @@ def in_a_printed_box(digit_28x28: np.ndarray) -> bool:
     return filled == len(sides) and inside.size > 0 and inside.mean() < BOXED_HOLLOW_SHARE
 
 
-def with_lines_put_back(reading: Reading) -> np.ndarray | None:
-    """The (28, 28) the digit makes with the printed lines' pixels near its ink
+@dataclass(frozen=True)
+class LinesPutBack:
+    """The digit as it reads with the printed lines near its ink put back."""
+
+    digit: np.ndarray
+    """(28, 28) float32, as ``Reading.digit``."""
+    ink_taken: float
+    """:func:`ink_taken_with_lines`: the share of the digit's ink the lines took."""
+
+
+def with_lines_put_back(reading: Reading, ink_taken: float | None = None) -> LinesPutBack | None:
+    """The 28x28 the digit makes with the printed lines' pixels near its ink
     (:data:`PUT_BACK_PX`) put back; None when no printed line came near it. When the network
     reads another digit in it, a line took a stroke or left one in: neither reading is sure
-    (``batch.chunk_reading``'s check)."""
+    (``batch.chunk_reading``'s check). ``ink_taken``: as for :func:`rejection`."""
     picture, digit = reading.picture, reading.groups.digit
     if picture.printed is None:
         return None
     near = _grown(digit, PUT_BACK_PX) & picture.printed
     if not near.any():
         return None
-    return digit_from_group(replace(picture, printed=None), digit | near)
+    put_back = digit_from_group(replace(picture, printed=None), digit | near)
+    taken = ink_taken_with_lines(reading) if ink_taken is None else ink_taken
+    return LinesPutBack(put_back, taken)

@@ -20,7 +20,12 @@ from PIL import Image, ImageDraw
 from threadpoolctl import threadpool_info
 
 from digitflow.batch import backends, folder_walk, predict
-from digitflow.batch.chunk_reading import LINE_CHANGES_THE_DIGIT, UNLIKE_A_DIGIT, predict_decoded
+from digitflow.batch.chunk_reading import (
+    LINE_CHANGES_THE_DIGIT,
+    LINE_TOOK_THE_DIGIT,
+    UNLIKE_A_DIGIT,
+    predict_decoded,
+)
 from digitflow.batch.filelock import LockBusy, hold_lock, lock_path_for
 from digitflow.batch.folder_walk import walk_files
 from digitflow.batch.inputs import InputFolderError
@@ -35,6 +40,7 @@ from digitflow.network.mlp import Network
 from digitflow.network.model_io import ModelFormatError, load_network, save_network
 from digitflow.reading import images
 from digitflow.reading.debug import PANEL_PX
+from digitflow.reading.one_digit import LinesPutBack
 
 # ---------------------------------------------------------------- helpers
 
@@ -767,12 +773,31 @@ def test_a_digit_read_confidently_otherwise_with_the_lines_put_back_is_rejected_
     digits = np.stack([digit] * 4)
     line = "a long thin line, not a digit"
     network.temperature = 1e-3  # every reading is certain
+    put_back = [LinesPutBack(d, 0.0) for d in (other, digit)]
     reasons = predict_decoded(
-        network, digits, [""] * 4, ["", "", "", line], [other, digit, None, other]
+        network, digits, [""] * 4, ["", "", "", line], [*put_back, None, put_back[0]]
     )[2]
     assert reasons == [LINE_CHANGES_THE_DIGIT.format(read(other)), "", "", line]
     network.temperature = 1e3  # every reading is a guess
-    assert predict_decoded(network, digits[:1], [""], [""], [other])[2] == [""]
+    assert predict_decoded(network, digits[:1], [""], [""], put_back[:1])[2] == [""]
+
+
+def test_a_digit_that_lost_ink_to_a_line_and_is_doubtful_with_it_put_back_is_rejected(model):
+    network, _ = load_network(model)
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 12:16] = 1
+    read = int(network.predict_proba(digit.reshape(1, 784).T).argmax())
+    digits = np.stack([digit] * 2)
+
+    def reasons(ink_taken: float) -> list[str]:
+        put_back = [LinesPutBack(digit, ink_taken), None]
+        return predict_decoded(network, digits, [""] * 2, [""] * 2, put_back)[2]
+
+    network.temperature = 1e3  # with the lines put back, no digit reads above a guess
+    assert reasons(0.2) == [LINE_TOOK_THE_DIGIT.format(read), ""]
+    assert reasons(0.05) == ["", ""]  # the lines took too little to doubt
+    network.temperature = 1e-3  # put back, it reads as before: the ink taken changed nothing
+    assert reasons(0.2) == ["", ""]
 
 
 def test_reading_s_reason_comes_before_the_likeness_score(tmp_path):

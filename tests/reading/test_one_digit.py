@@ -7,6 +7,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from digitflow.mnist_form.stroke import BILEVEL_CUT
 from digitflow.reading.one_digit import (
     in_a_printed_box,
+    ink_taken_with_lines,
     rejection,
     runs_off_edge,
     with_lines_put_back,
@@ -213,8 +214,10 @@ def test_the_lines_near_the_digit_are_put_back_and_none_when_no_line_came_near()
     assert with_lines_put_back(read_picture(one_seven())) is None
     assert with_lines_put_back(read_picture(seven_in_a_box(bar_y=45))) is None
     reading = read_picture(seven_in_a_box(bar_y=22))  # the bar went out with the box's top
-    put_back = with_lines_put_back(reading) > BILEVEL_CUT
-    assert put_back.any() and not np.array_equal(put_back, reading.digit > BILEVEL_CUT)
+    put_back = with_lines_put_back(reading)
+    ink = put_back.digit > BILEVEL_CUT
+    assert ink.any() and not np.array_equal(ink, reading.digit > BILEVEL_CUT)
+    assert put_back.ink_taken == ink_taken_with_lines(reading) > 0
 
 
 def test_a_thin_line_left_in_that_runs_off_the_edge_cuts_nothing_and_a_stroke_beside_it_does():
