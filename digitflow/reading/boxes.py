@@ -10,10 +10,13 @@ than a px thicker than the thinnest (one printer drew them all; a digit drawn al
 thickens that one). The four sides make a box when each covers most of its length, each is
 ANCHORED_ASPECT times longer than thick, they are square to each other give or take a phone
 photo's perspective (so a quadrilateral is a box too), paper shows inside, and no ink
-touches the picture's edge (ruled and squared paper, a comb's row of boxes run off it).
+runs on past a corner along a side to the picture's edge (ruled and squared paper, a comb's
+row of boxes do; a digit poking out of the box to the edge, or a corner on it, does not).
 Inside a box nothing is printed: the digit's straight strokes there are never taken for
 lines; ``lines.find_lines`` looks only outside it.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -57,8 +60,6 @@ def find_box(mask: np.ndarray) -> list[Line] | None:
     if not mask.any():
         return None
     top, bottom, left, right = bounds(mask)
-    if top == 0 or left == 0 or bottom == mask.shape[0] or right == mask.shape[1]:
-        return None
     found = []
     for horizontal, from_far_end in ((True, False), (True, True), (False, False), (False, True)):
         view = mask if horizontal else mask.T
@@ -75,7 +76,7 @@ def find_box(mask: np.ndarray) -> list[Line] | None:
         if from_far_end:  # back from the flipped view: across = size - 1 - flipped across
             slope, edge = -slope, (mask.shape[0] if horizontal else mask.shape[1]) - edge - run
         sides.append(Line(horizontal, slope, (float(edge), float(edge + run)), span))
-    return sides if _is_a_box(sides) else None
+    return sides if _is_a_box(sides) and not _runs_off(mask, sides) else None
 
 
 def _outer_side(view: np.ndarray, span: tuple[int, int]) -> tuple[float, int, int] | None:
@@ -127,6 +128,22 @@ def _is_a_box(sides: list[Line]) -> bool:
     inner_height = bottom.offset[0] - top.offset[1]
     inner_width = right.offset[0] - left.offset[1]
     return min(inner_height, inner_width) >= 2 * max(side.thickness_px for side in sides)
+
+
+def _runs_off(mask: np.ndarray, box: list[Line]) -> bool:
+    """Does ink of ``mask`` (h, w) outside the box reach the picture's edge along one of its
+    sides, as a ruled or squared paper's lines and a comb's run on past a box's corners? (A
+    digit poking out of the box to the edge, or a box's corner on it, does not.)"""
+    border = np.ones(mask.shape, dtype=bool)
+    border[1:-1, 1:-1] = False
+    off = mask & border & ~_enclosed(mask.shape, box)
+    if not off.any():
+        return False
+    beyond = []
+    for side in box:
+        size = mask.shape[1] if side.horizontal else mask.shape[0]
+        beyond += [replace(side, span=(0, side.span[0])), replace(side, span=(side.span[1], size))]
+    return bool((off & line_pixels(mask.shape, beyond, grow_px=1.0)).any())
 
 
 def _enclosed(shape: tuple[int, int], box: list[Line]) -> np.ndarray:

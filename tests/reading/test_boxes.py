@@ -92,3 +92,30 @@ def test_a_row_of_boxes_running_off_the_picture_is_not_one_box():
     for x in (1, 40, 79):
         mask[20:62, x : x + 2] = True
     assert find_box(mask) is None
+
+
+def test_a_digit_poking_out_of_its_box_to_the_picture_s_edge_leaves_the_box_whole():
+    """A 9's tail crosses the box's bottom and runs off the picture: no side runs on to the
+    edge, so the box is a box (its thick sides are too short to be found as lines)."""
+    image = Image.new("L", (120, 100), PAPER_GREY)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([10, 40, 70, 97], outline=40, width=6)
+    draw.line([(45, 60), (42, 99)], fill=40, width=5)
+    box = find_box(np.asarray(image) < 128)
+    assert box is not None
+    drawn = [40, 92, 10, 65]  # the first px of each side across it
+    assert all(abs(side.offset[0] - at) <= 1 for side, at in zip(box, drawn, strict=True))
+
+
+def test_a_box_with_a_corner_on_the_picture_s_edge_is_found_whole():
+    """A phone photo's box leaning so that its bottom-left corner reaches the picture's edge."""
+    box = quadrilateral_box([(48, 24), (156, 30), (152, 186), (44, 198)], width=4)
+    assert find_box(np.asarray(box) < 128) is not None
+
+
+def test_lines_running_on_past_a_box_s_corner_to_the_edge_are_not_a_box():
+    """Squared paper seen from outside closes round like a box, but its lines run on."""
+    mask = np.zeros((100, 100), bool)
+    for at in (10, 50, 90):
+        mask[at : at + 2, :] = mask[:, at : at + 2] = True
+    assert find_box(mask) is None
