@@ -17,8 +17,10 @@
    severs ("segmentation by recognition"); keeping the mark whole is always one choice, and
    one that reads well whole is not searched (no split could beat it), nor is one that the
    network reads confidently and that is no wider than a single digit of the row; a wider one
-   read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN). A piece of
-   a mark that was cut, still wider than a digit (RECUT_WIDTH), is tried for cuts in turn.
+   read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN), and one
+   the whole-digit score doubts, whatever its width, only when they do or are all read surely
+   (WHOLE_DOUBTED). A piece of a mark that was cut, still wider than a digit (RECUT_WIDTH),
+   is tried for cuts in turn.
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
 each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
@@ -140,6 +142,16 @@ its two pieces read at 1.000 and taken for whole digits. bench/number_accuracy.p
 touching 2-4 digits, seeds 0/1/2: 58.0/55.7/60.3 -> 60.3/59.0/63.7 %; separated the same on
 seeds 0 and 1; 1.5 makes the cut free and adds a 1 cut off a 0 ("90" read "910"): touching
 59.0 on seed 0, 2 digits 74 -> 70."""
+WHOLE_DOUBTED = 0.0
+"""A mark read confidently as one digit whose whole-digit log-odds are below this is tried for
+cuts however narrow it is, and keeps its margin (WHOLE_MARGIN, LONE_MARGIN) only against
+readings with a piece not read surely (``_sure``): touching pairs read as one digit at 0.995
+to 1.000 that the score doubted (-0.2 to -2.6: "31" read 3, "10" and "63" read 0, "21" read 2)
+cut into two surely read whole digits, while the lone digits it doubted as much (-1.6 to
+-3.9: an 8, a 5, a 9) cut into pieces not all sure. bench/number_accuracy.py --count 100,
+touching 2-4 digits, seeds 0/1/2: 60.0/59.3/62.3 -> 60.3/60.3/63.0 %; separated seeds 0/1
+94.0/95.3 -> 94.3/95.3 %; one-digit pictures 490 -> 491 of 500 (those drawn in the touching
+runs, seeds 0-2, and the separated ones, seeds 0-1)."""
 DIGIT_WIDTH = 0.55
 """A touching digit's width over the row's height, about (the height of a mark of touching
 digits spans the tallest of them and the baseline's wobble, so its digits are narrower than
@@ -466,16 +478,19 @@ def _cut(
     """The digits in ``mask``, left to right, and the cuts made (step 4): the sequence of
     cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
     programme over the paths in left-to-right order; a wide mark read confidently is cut only
-    when its pieces read ``whole_margin`` better; each piece wider than RECUT_WIDTH is then
+    when its pieces read ``whole_margin`` better (all read surely, when the whole-digit score
+    doubts the whole: WHOLE_DOUBTED); each piece wider than RECUT_WIDTH is then
     tried for cuts the same way."""
     top, bottom, left, right = bounds(mask)
     if right - left < SPLIT_WIDTH * row_height:
         return [mask], []
     _, probs, log_odds = _read(ink, classify, [mask], likeness)
     confident = _one_confident_digit(probs[0], log_odds[:, 0])
-    if right - left <= WHOLE_WIDTH * row_height and confident:
+    doubted = confident and log_odds[1, 0] < WHOLE_DOUBTED
+    if right - left <= WHOLE_WIDTH * row_height and confident and not doubted:
         return [mask], []
-    whole_score = _piece_scores([mask], probs, log_odds, row_height) + confident * whole_margin
+    margin = whole_margin if confident else 0.0
+    whole_score = _piece_scores([mask], probs, log_odds, row_height) + margin * (not doubted)
     # No piece scores above 0, every cut costs CUT_COST - SURE_CUT or more and the count prior
     # costs splits only: a whole mark scoring at least that cannot be beaten, so its paths are
     # not even drawn.
@@ -502,13 +517,14 @@ def _cut(
         edges.append((i, j))
         pieces.append(whole)
     _, probs, log_odds = _read(ink, classify, pieces[1:], likeness)
-    piece_scores = np.concatenate(
-        [whole_score, _piece_scores(pieces[1:], probs, log_odds, row_height)]
-    )
+    sure = _sure(probs, log_odds)
+    scores = _piece_scores(pieces[1:], probs, log_odds, row_height) - doubted * margin * ~sure
+    piece_scores = np.concatenate([whole_score, scores])
     costs = [0.0] + [CUT_COST * strokes_severed(box, path) for path in paths] + [0.0]
     expected = (right - left) / (DIGIT_WIDTH * row_height)
-    # The whole read confidently already has its margin to beat: no cut costs it less.
-    sure = np.concatenate([[False], _sure(probs, log_odds) & (not confident)])
+    # The whole read confidently already has its margin to beat: no cut costs it less, unless
+    # the margin is only against pieces not sure.
+    sure = np.concatenate([[False], sure & (doubted or not confident)])
     chosen = _best_sequence(edges, piece_scores, costs, expected, sure)
     by_edge = dict(zip(edges, pieces, strict=True))
     cuts = [_cut_pixels(paths[j - 1], top, left) for _, j in chosen[:-1]]
