@@ -207,7 +207,7 @@ def test_touching_digits_read_as_one_are_cut_when_the_whole_looks_like_no_digit(
     assert read(picture, likeness=DRAWN.likeness) == digits
 
 
-@pytest.mark.parametrize("digits", ["00", "65", "14", "88"])
+@pytest.mark.parametrize("digits", ["00", "65", "14", "88", "10"])
 def test_touching_digits_read_as_one_are_cut_when_the_whole_is_not_one_whole_digit(digits):
     picture = number([drawn(int(d)) for d in digits], spacing="touching")
     without_score = lambda d: DRAWN.whole_digit(d)[:2] + (None,)  # noqa: E731
