@@ -2,10 +2,10 @@
 
 Labelling runs of ink (not pixels) keeps the Python loop short: a digit on a 128 px analysis
 image has a few hundred runs. The digit is the heaviest component plus every component heavy
-enough, or near enough, to be one of its strokes (the bar of a 5, a pen lift); specks of dirt
-and noise far from it are dropped so they cannot stretch the bounding box, and so is a
-shadow's edge in a phone photo (the paper model cannot follow a sharp one): ink that runs
-along the picture's border and is fainter than the digit.
+enough, or near enough, to be one of its strokes (the bar of a 5, a pen lift, a fine pen's
+dashes); specks of dirt and noise far from it are dropped so they cannot stretch the bounding
+box, and so is a shadow's edge in a phone photo (the paper model cannot follow a sharp one):
+ink that runs along the picture's border and is fainter than the digit.
 """
 
 from dataclasses import dataclass
@@ -20,6 +20,9 @@ NEAR_FRACTION = 0.02
 """... and so is a lighter one above this share whose box overlaps the heaviest one's box
 grown by ``NEAR_MARGIN`` of its size."""
 NEAR_MARGIN = 0.25
+CHAIN_GAP = 0.25
+"""A component above ``NEAR_FRACTION`` within this share of the digit's height of a kept one
+is kept too, and so on along the chain: a fine pen's stroke broken into dashes."""
 SHADOW_CONTACT = 0.15
 """A component touching the picture's border along this share of its long side (a digit cut
 by the edge touches it across a stroke or two) ..."""
@@ -173,8 +176,9 @@ def _digit_labels(mass: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 def strokes_of(mass: np.ndarray, boxes: np.ndarray, digits: list[int]) -> np.ndarray:
     """Boolean per component (masses and boxes as ``components`` gives them): is it heavy
-    enough to be a digit's stroke, or near enough one of the components ``digits`` (and not
-    too light)? The heaviest component is the digit of a lone digit's picture."""
+    enough to be a digit's stroke, or near enough one of the components ``digits`` or, along a
+    chain, one kept (and not too light)? The heaviest component is the digit of a lone digit's
+    picture."""
     heaviest = mass.max()
     near = np.zeros(mass.shape, dtype=bool)
     for top, bottom, left, right in boxes[digits]:
@@ -185,8 +189,23 @@ def strokes_of(mass: np.ndarray, boxes: np.ndarray, digits: list[int]) -> np.nda
             & (boxes[:, 2] < right + grow_x)
             & (boxes[:, 3] > left - grow_x)
         )
-    heavy = mass >= KEEP_FRACTION * heaviest
-    return heavy | (near & (mass >= NEAR_FRACTION * heaviest))
+    candidate = mass >= NEAR_FRACTION * heaviest
+    kept = (mass >= KEEP_FRACTION * heaviest) | (near & candidate)
+    reach = CHAIN_GAP * max(bottom - top for top, bottom, _, _ in boxes[digits])
+    while (pending := candidate & ~kept).any():
+        linked = pending & _within(boxes, kept, reach)
+        if not linked.any():
+            break
+        kept |= linked
+    return kept
+
+
+def _within(boxes: np.ndarray, kept: np.ndarray, reach: float) -> np.ndarray:
+    """Boolean per box: is it within ``reach`` px (rows or columns) of a kept box?"""
+    box, other = boxes[:, None, :], boxes[kept][None, :, :]
+    gap_y = np.maximum(other[..., 0] - box[..., 1], box[..., 0] - other[..., 1])
+    gap_x = np.maximum(other[..., 2] - box[..., 3], box[..., 2] - other[..., 3])
+    return (np.maximum(gap_y, gap_x) <= reach).any(axis=1)
 
 
 def _paint(shape, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -44,3 +44,17 @@ def test_a_lone_mark_along_the_border_is_kept():
     signal = np.zeros((64, 64), np.float32)
     signal[52:, 10:54] = 0.5
     assert ink_groups(signal, signal > 0.1).digit[60, 30]
+
+
+def test_a_fine_pens_stroke_broken_into_dashes_is_kept_along_its_chain():
+    """A 0 whose left side is a solid stroke and whose right side came out as light dashes,
+    each too far from the stroke's box to count as near it, but close to the one before."""
+    signal = np.zeros((100, 100), np.float32)
+    signal[20:80, 20:28] = 1.0
+    dashes = [(16, 33), (22, 44), (32, 48), (44, 48), (56, 48), (68, 44), (78, 33)]
+    for top, left in dashes:
+        signal[top : top + 4, left : left + 4] = 1.0
+    signal[50:54, 80:84] = 1.0  # a speck as heavy as a dash, far from the chain
+    digit = ink_groups(signal, signal > 0.1).digit
+    assert all(digit[top + 1, left + 1] for top, left in dashes)
+    assert not digit[51, 81]
