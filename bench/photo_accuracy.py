@@ -16,6 +16,10 @@ The model is data/model/weights.npz (or --weights) and the digits come from data
 
     .venv/bin/python bench/photo_accuracy.py --count 2000
     .venv/bin/python bench/photo_accuracy.py --count 10000   # the whole test set, ~10 min
+    .venv/bin/python bench/photo_accuracy.py --count 10000 --styles "thick dark" --styles drawn
+
+Each style draws its photos from its own random stream (seed, style's place in the list), so a
+run of a few styles (--styles, any part of a title) makes the same photos as the full run.
 """
 
 import argparse
@@ -92,6 +96,9 @@ UPRIGHT_DOCUMENTS = tuple(
     (f"photos, upright, {title}", {**UPRIGHT, **style}) for title, style in DOCUMENT_STYLES
 )
 
+ALL_PHOTO_STYLES = PHOTO_STYLES + UPRIGHT_DOCUMENTS
+DRAWN = "drawn digits (not MNIST's writers), photos, rotation ±15°"
+
 Predict = Callable[[np.ndarray], np.ndarray]  # (784, m) float32 -> (m,) labels
 
 
@@ -101,7 +108,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weights", type=Path, default=WEIGHTS, help="Trained weights.")
     parser.add_argument("--data-dir", type=Path, default=PREPARED, help="Prepared arrays.")
+    parser.add_argument(
+        "--styles",
+        action="append",
+        metavar="PART",
+        help="Run only the styles whose title holds PART (repeatable; default: all).",
+    )
     args = parser.parse_args()
+    chosen_styles = _styles_chosen(args.styles)
     rng = np.random.default_rng(args.seed)
 
     X_test, y_test = np.load(args.data_dir / "X_test.npy"), np.load(args.data_dir / "y_test.npy")
@@ -118,30 +132,41 @@ def main() -> None:
     print(f"{accuracy(predict(turned), y):.2%}\n")
 
     digits = [X_784xm[:, i].reshape(28, 28) for i in range(y.size)]
-    for title, options in PHOTO_STYLES + UPRIGHT_DOCUMENTS:
+    for place, (title, options) in enumerate(ALL_PHOTO_STYLES):
+        if title not in chosen_styles:
+            continue
         with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
-            paths, formats = write_photos(digits, rng, Path(folder), options)
+            style_rng = np.random.default_rng([args.seed, place])
+            paths, formats = write_photos(digits, style_rng, Path(folder), options)
             compare(title, paths, formats, y, predict, clean_pred)
             if options is FINE_PEN:
                 print(
                     f"  without the stroke-width step: {_without_stroke_step(paths, y, predict)}\n"
                 )
+    if DRAWN in chosen_styles:
+        drawn_rng = np.random.default_rng([args.seed, len(ALL_PHOTO_STYLES)])
+        _compare_drawn(args.count, drawn_rng, predict)
 
-    # Not MNIST's writers: digits drawn with pen strokes (synthetic.photos.draw_digit); their
-    # "clean" reading is the drawing itself, read without any photo effects.
-    drawn_y = rng.integers(0, 10, size=args.count)
+
+def _styles_chosen(parts: list[str] | None) -> set[str]:
+    titles = [title for title, _ in ALL_PHOTO_STYLES] + [DRAWN]
+    if not parts:
+        return set(titles)
+    chosen = {title for title in titles if any(part in title for part in parts)}
+    if not chosen:
+        raise SystemExit(f"no style's title holds {' or '.join(map(repr, parts))}: {titles}")
+    return chosen
+
+
+def _compare_drawn(count: int, rng: np.random.Generator, predict: Predict) -> None:
+    """Not MNIST's writers: digits drawn with pen strokes (synthetic.photos.draw_digit); their
+    "clean" reading is the drawing itself, read without any photo effects."""
+    drawn_y = rng.integers(0, 10, size=count)
     drawn = [draw_digit(int(label), rng) for label in drawn_y]
     clean_drawn = read_cleanly(drawn)
     with tempfile.TemporaryDirectory(prefix="digitflow-bench-") as folder:
         paths, formats = write_photos(drawn, rng, Path(folder), {})
-        compare(
-            "drawn digits (not MNIST's writers), photos, rotation ±15°",
-            paths,
-            formats,
-            drawn_y,
-            predict,
-            predict(clean_drawn),
-        )
+        compare(DRAWN, paths, formats, drawn_y, predict, predict(clean_drawn))
 
 
 def read_cleanly(inks: list[np.ndarray]) -> np.ndarray:
