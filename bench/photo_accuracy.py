@@ -33,7 +33,7 @@ from PIL import Image
 
 from digitflow.mnist_form import stroke
 from digitflow.network.model_io import load_network
-from digitflow.reading.images import ImageError, normalise_digit, open_image, read_image
+from digitflow.reading.images import ImageError, open_image, read_image
 from digitflow.synthetic.photos import PHOTO_FORMATS, draw_digit, write_photo
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -251,7 +251,7 @@ def _turned(x_784: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     angle = rng.uniform(-15, 15)
     turned = enlarged.rotate(angle, Image.Resampling.BILINEAR, expand=True)
     clipped = Image.fromarray(np.clip(np.asarray(turned), 0, 1))
-    return normalise_digit(clipped, polarity="light-on-dark").ravel()
+    return read_image(clipped, "light-on-dark", refuse_several=False).digit.ravel()
 
 
 def _timed(work):
