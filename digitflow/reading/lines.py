@@ -390,16 +390,19 @@ def _lines_along(
     if square is not None:  # look only along the tilts parallel or at right angles to it
         off_deg = np.degrees(np.arctan(SLOPES) - np.arctan(_square_slope(square, horizontal)))
         tried[np.abs(off_deg) > PARALLEL_DEG] = True
-    untried = np.where(tried, 0, pairs)
+    tried_flat = tried.ravel()  # a view: marking ``tried`` marks it
+    order, position = _fullest_first(pairs, min_length), 0
     # The angles tried: their counts as a plain list (the band grows one bin at a time) and
     # their floor. Most angles are never tried.
     seen: dict[int, tuple[list[int], float]] = {}
     lines: list[Line] = []
     misses = 0
     while len(lines) < MAX_LINES and misses < MAX_MISSES:
-        angle, first = divmod(int(np.argmax(untried)), untried.shape[1])
-        if untried[angle, first] < min_length:
+        while position < len(order) and tried_flat[order[position]]:
+            position += 1
+        if position == len(order):
             break
+        angle, first = divmod(order[position], pairs.shape[1])
         if angle not in seen:
             row = counts[angle].tolist()
             seen[angle] = row, _median_of_nonempty(row)
@@ -419,8 +422,7 @@ def _lines_along(
             line = Line(horizontal, float(SLOPES[angle]), offset, (start, end))
         if line is None or (anchors is not None and not all(_ends_on(line, anchors))):
             misses += 1  # nor is anything this band or its neighbours pile up
-            near = (slice(max(0, angle - 2), angle + 3), slice(max(0, first - 2), first + 3))
-            tried[near], untried[near] = True, 0
+            tried[max(0, angle - 2) : angle + 3, max(0, first - 2) : first + 3] = True
             continue
         lines.append(line)
         taken = alive & (across_bin[angle] >= low) & (across_bin[angle] < high)
@@ -429,8 +431,18 @@ def _lines_along(
         counts = _counts(flat_bin[:, alive], bins)
         seen.clear()
         pairs = counts[:, :-1] + counts[:, 1:]
-        untried = np.where(tried, 0, pairs)
+        order, position = _fullest_first(pairs, min_length), 0
     return lines
+
+
+def _fullest_first(pairs: np.ndarray, least: float) -> list[int]:
+    """The flat indices of the (angles, bins) ``pairs`` holding at least ``least`` pixels,
+    fullest first, ties in flat order: the order in which ``np.argmax`` picks them, each
+    cleared in turn (found in one sort: the search tries a dozen pairs or more, and a full
+    argmax for each cost more than the rest of the try)."""
+    flat = pairs.ravel()
+    full = np.flatnonzero(flat >= least)
+    return full[np.argsort(-flat[full], kind="stable")].tolist()
 
 
 def _band(

@@ -243,6 +243,16 @@ def test_a_bar_too_thick_for_the_ink_it_spans_is_no_line_and_its_run_is_not_meas
     assert find_lines(mask) == []
 
 
+def test_the_search_tries_bins_fullest_first_as_argmax_picks_them_ties_in_flat_order():
+    pairs = np.array([[3, 9, 1], [9, 2, 9], [5, 0, 9]])
+    order = []
+    left = np.where(pairs >= 3, pairs, 0)
+    while left.max() > 0:
+        order.append(int(np.argmax(left)))
+        left.flat[order[-1]] = 0
+    assert lines._fullest_first(pairs, 3) == order == [1, 3, 5, 8, 6, 0]
+
+
 def draw_fine(label: int) -> np.ndarray:
     return draw_digit(label, np.random.default_rng(label), 120, pen_fraction=(0.03, 0.04))
 
