@@ -347,6 +347,7 @@ def _found_within(found: np.ndarray, reach: int) -> np.ndarray:
 _TILTS = np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 1e-6, TILT_STEP_DEG)
 SLOPES = np.tan(np.radians(_TILTS[np.argsort(np.abs(_TILTS), kind="stable")]))
 """The tangents of the tilts looked along, level first (ties in the search go to level)."""
+_MINUS_SLOPES = -SLOPES[:, None]
 
 
 def _lines_along(
@@ -379,8 +380,12 @@ def _lines_along(
     pad = int(np.ceil(width * np.abs(SLOPES).max())) + 1
     bins = height + 2 * pad
     # (angles, pixels): the bin across each angle's direction that each pixel falls in (the
-    # pad keeps it positive, so truncating is flooring) ...
-    across_bin = (ys[None, :] - xs[None, :] * SLOPES[:, None] + pad).astype(np.int64)
+    # pad keeps it positive, so truncating is flooring), ys - xs * slope + pad summed in place
+    # in that order ...
+    across = _MINUS_SLOPES * xs
+    across += ys
+    across += pad
+    across_bin = across.astype(np.int64)
     # ... and its index among all angles' bins
     flat_bin = across_bin + bins * np.arange(SLOPES.size)[:, None]
     alive = np.ones(ys.size, dtype=bool)
