@@ -200,9 +200,8 @@ def _decode(stream, path: Path | str) -> Image.Image:
                 _check_one_picture(image, path)
                 _check_shape(image, path)
                 image.load()
-                upright = ImageOps.exif_transpose(image)
-                upright.format = image.format  # the copy forgets what the file was
-                return upright
+                ImageOps.exif_transpose(image, in_place=True)  # a copy costs more than reading
+                return image
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise ImageTooLarge(
                 f"{path}: too large, refused as a possible decompression bomb ({error})"
