@@ -19,7 +19,8 @@
    network reads confidently and that is no wider than a single digit of the row; a wider one
    read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN), and one
    the whole-digit score doubts, whatever its width, only when they do or are all read surely
-   (WHOLE_DOUBTED). A piece of a mark that was cut, still wider than a digit (RECUT_WIDTH),
+   (WHOLE_DOUBTED); a narrow one beside others read at WHOLE_CONFIDENCE but doubted more, by
+   less (DOUBTED_MARGIN). A piece of a mark that was cut, still wider than a digit (RECUT_WIDTH),
    is tried for cuts in turn.
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
@@ -156,6 +157,17 @@ cut into two surely read whole digits, while the lone digits it doubted as much 
 touching 2-4 digits, seeds 0/1/2: 60.0/59.3/62.3 -> 60.3/60.3/63.0 %; separated seeds 0/1
 94.0/95.3 -> 94.3/95.3 %; one-digit pictures 490 -> 491 of 500 (those drawn in the touching
 runs, seeds 0-2, and the separated ones, seeds 0-1)."""
+DOUBTED_MARGIN = 1.0
+"""A mark no wider than WHOLE_WIDTH that the network reads at WHOLE_CONFIDENCE or more but that
+the likeness or the whole-digit score doubt too much to call it one confident digit, beside
+other marks, is cut only for this margin: its row's height comes from the other digits, so it
+is as narrow as one of them, and separated numbers lost a 1 shaved off a 4, a 0 and a 6 (read
+at 0.9989 to 0.9999) for 0.2 to 0.7 better, where touching marks so read and cut right won by
+2.0 or more. A lone mark's row is its own height, so a touching pair looks as narrow as one
+digit (a lone touching "74", 4 at 0.998, was cut right for 0.7 better): it has no such
+margin. bench/number_accuracy.py --count 100 readings (cached photos), separated 2-4 digits,
+seeds 0/1/2: 94.3/95.3/94.0 -> 94.7/95.7/94.3 %; generous 96.0/94.3/94.3 -> 96.0/94.3/94.7 %;
+touching and one digit the same."""
 DIGIT_WIDTH = 0.55
 """A touching digit's width over the row's height, about (the height of a mark of touching
 digits spans the tallest of them and the baseline's wobble, so its digits are narrower than
@@ -282,8 +294,8 @@ def segment_number(
     masks, cuts = [], []
     for group in groups:
         mask = np.isin(labels, group)
-        margin = LONE_MARGIN if len(groups) == 1 else WHOLE_MARGIN
-        pieces, group_cuts = _cut(ink, classify, likeness, mask, marks.row_height, margin)
+        lone = len(groups) == 1
+        pieces, group_cuts = _cut(ink, classify, likeness, mask, marks.row_height, lone)
         masks += pieces
         cuts += group_cuts
     if len(masks) > max_digits:
@@ -477,23 +489,30 @@ def _cut(
     likeness: Likeness | None,
     mask: np.ndarray,
     row_height: float,
-    whole_margin: float,
+    lone: bool,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The digits in ``mask``, left to right, and the cuts made (step 4): the sequence of
     cut paths (``cut_paths``) whose pieces the network reads best, found by a small dynamic
     programme over the paths in left-to-right order; a wide mark read confidently is cut only
-    when its pieces read ``whole_margin`` better (all read surely, when the whole-digit score
-    doubts the whole: WHOLE_DOUBTED); each piece wider than RECUT_WIDTH is then
-    tried for cuts the same way."""
+    when its pieces read WHOLE_MARGIN better (LONE_MARGIN when it is the picture's ``lone``
+    mark; all read surely, when the whole-digit score doubts the whole: WHOLE_DOUBTED), a
+    narrow one read at WHOLE_CONFIDENCE but doubted more, not lone, only when they read
+    DOUBTED_MARGIN better; each piece wider than RECUT_WIDTH is then tried for cuts the same
+    way."""
     top, bottom, left, right = bounds(mask)
     if right - left < SPLIT_WIDTH * row_height:
         return [mask], []
     _, probs, log_odds = _read(ink, classify, [mask], likeness)
     confident = _one_confident_digit(probs[0], log_odds[:, 0])
     doubted = confident and log_odds[1, 0] < WHOLE_DOUBTED
-    if right - left <= WHOLE_WIDTH * row_height and confident and not doubted:
+    narrow = right - left <= WHOLE_WIDTH * row_height
+    if narrow and confident and not doubted:
         return [mask], []
-    margin = whole_margin if confident else 0.0
+    if confident:
+        margin = LONE_MARGIN if lone else WHOLE_MARGIN
+    else:
+        beside_others = narrow and not lone and probs[0].max() >= WHOLE_CONFIDENCE
+        margin = DOUBTED_MARGIN * beside_others
     whole_score = _piece_scores([mask], probs, log_odds, row_height) + margin * (not doubted)
     # No piece scores above 0, every cut costs CUT_COST - SURE_CUT or more and the count prior
     # costs splits only: a whole mark scoring at least that cannot be beaten, so its paths are
@@ -541,7 +560,7 @@ def _cut(
             digits.append(by_edge[i, j])
             continue
         piece_digits, piece_cuts = _cut(
-            ink, classify, likeness, by_edge[i, j], row_height, WHOLE_MARGIN
+            ink, classify, likeness, by_edge[i, j], row_height, lone=False
         )
         digits += piece_digits
         cuts += piece_cuts
