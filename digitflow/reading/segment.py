@@ -18,10 +18,10 @@
    one that reads well whole is not searched (no split could beat it), nor is one that the
    network reads confidently and that is no wider than a single digit of the row; a wider one
    read confidently is cut only when the pieces read clearly better (WHOLE_MARGIN), and one
-   the whole-digit score doubts, whatever its width, only when they do or are all read surely
-   (WHOLE_DOUBTED); a narrow one beside others read at WHOLE_CONFIDENCE but doubted more, by
-   less (DOUBTED_MARGIN). A piece of a mark that was cut, still wider than a digit (RECUT_WIDTH),
-   is tried for cuts in turn.
+   the whole-digit score doubts (any width when it is the picture's only mark) only when they
+   do or are all read surely (WHOLE_DOUBTED); a narrow one beside others read at
+   WHOLE_CONFIDENCE but doubted more, by less (DOUBTED_MARGIN). A piece of a mark that was
+   cut, still wider than a digit (RECUT_WIDTH), is tried for cuts in turn.
 
 Everything is found on the analysis copy of ``recipe.analyse`` (its ink, ``recipe.ink_mask``);
 each digit is then read exactly as a single digit is, by ``recipe.digit_from_group``.
@@ -148,15 +148,18 @@ touching 2-4 digits, seeds 0/1/2: 58.0/55.7/60.3 -> 60.3/59.0/63.7 %; separated 
 seeds 0 and 1; 1.5 makes the cut free and adds a 1 cut off a 0 ("90" read "910"): touching
 59.0 on seed 0, 2 digits 74 -> 70."""
 WHOLE_DOUBTED = 0.0
-"""A mark read confidently as one digit whose whole-digit log-odds are below this is tried for
-cuts however narrow it is, and keeps its margin (WHOLE_MARGIN, LONE_MARGIN) only against
-readings with a piece not read surely (``_sure``): touching pairs read as one digit at 0.995
-to 1.000 that the score doubted (-0.2 to -2.6: "31" read 3, "10" and "63" read 0, "21" read 2)
-cut into two surely read whole digits, while the lone digits it doubted as much (-1.6 to
--3.9: an 8, a 5, a 9) cut into pieces not all sure. bench/number_accuracy.py --count 100,
-touching 2-4 digits, seeds 0/1/2: 60.0/59.3/62.3 -> 60.3/60.3/63.0 %; separated seeds 0/1
-94.0/95.3 -> 94.3/95.3 %; one-digit pictures 490 -> 491 of 500 (those drawn in the touching
-runs, seeds 0-2, and the separated ones, seeds 0-1)."""
+"""A mark read confidently as one digit whose whole-digit log-odds are below this keeps its
+margin (WHOLE_MARGIN, LONE_MARGIN) only against readings with a piece not read surely
+(``_sure``), and when it is the picture's only mark it is tried for cuts however narrow it is:
+touching pairs read as one digit at 0.995 to 1.000 that the score doubted (-0.2 to -2.6: "31"
+read 3, "10" and "63" read 0, "21" read 2) cut into two surely read whole digits, while the
+lone digits it doubted as much (-1.6 to -3.9: an 8, a 5, a 9) cut into pieces not all sure.
+bench/number_accuracy.py --count 100, touching 2-4 digits, seeds 0/1/2: 60.0/59.3/62.3 ->
+60.3/60.3/63.0 %; one-digit pictures 490 -> 491 of 500. Beside other marks, one no wider
+than WHOLE_WIDTH is one digit as if undoubted: there it lost a 1 cut off ("547" read "5417",
+"345" "3415", "5684" "56814"), and touching digits are mostly one mark: seeds 0/1/2, touching
+the same (60.3/61.0/63.0 %), separated 94.7/95.7/94.3 -> 94.7/95.7/94.7 %, generous
+96.0/94.3/94.7 -> 96.3/94.7/94.7 %, one digit the same."""
 DOUBTED_MARGIN = 1.0
 """A mark no wider than WHOLE_WIDTH that the network reads at WHOLE_CONFIDENCE or more but that
 the likeness or the whole-digit score doubt too much to call it one confident digit, beside
@@ -504,8 +507,8 @@ def _cut(
         return [mask], []
     _, probs, log_odds = _read(ink, classify, [mask], likeness)
     confident = _one_confident_digit(probs[0], log_odds[:, 0])
-    doubted = confident and log_odds[1, 0] < WHOLE_DOUBTED
     narrow = right - left <= WHOLE_WIDTH * row_height
+    doubted = confident and log_odds[1, 0] < WHOLE_DOUBTED and (lone or not narrow)
     if narrow and confident and not doubted:
         return [mask], []
     if confident:

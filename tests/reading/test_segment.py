@@ -286,6 +286,16 @@ def test_a_pair_read_as_one_doubted_digit_is_cut_into_two_surely_whole_digits(di
     assert read(picture, classify, likeness=doubted_whole(classify, 8, others=5.0)) == digits
 
 
+@pytest.mark.parametrize("digits", ["31", "21", "61"])
+def test_a_digit_beside_others_the_whole_digit_score_doubts_is_not_cut_when_narrow(digits):
+    # Beside other marks a separated 5 in "547", doubted by the score, lost a 1 cut off it;
+    # the same pair read alone is cut (above), as touching digits are one mark.
+    pair = number_ink([drawn(int(d)) for d in digits], np.random.default_rng(0), "touching")
+    classify = Templates({8: pair, 7: drawn(7)} | {int(d): drawn(int(d)) for d in digits})
+    picture = number([drawn(7), pair])
+    assert read(picture, classify, likeness=doubted_whole(classify, 8, others=5.0)) == "78"
+
+
 def doubted_a_little(templates: Templates, label: int):
     """A likeness that neither finds the drawing ``templates`` read as ``label`` digit-like
     nor unlike (log-odds 0) and whose whole-digit score doubts it (-1.5), as the number
