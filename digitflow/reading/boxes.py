@@ -5,9 +5,9 @@ whatever the digit inside does (it may touch a side, or be a 1 as straight as on
 each side is fitted to the ink's outer edge on that side: along every tilt of
 ``lines.SLOPES`` the edge's pixels vote for the band they fall in, and the fullest band
 wins. Its thickness is the run of ink inward from the edge that most of the side has
-(a digit touching the side lengthens the run only where it touches), and no side is more
-than a px thicker than the thinnest (one printer drew them all; a digit drawn along a side
-thickens that one). The four sides make a box when each covers most of its length, each is
+(a digit touching the side lengthens the run only where it touches), and no side is
+thicker than the thinnest (one printer drew them all; a digit drawn along a side thickens
+that one). The four sides make a box when each covers most of its length, each is
 ANCHORED_ASPECT times longer than thick, they are square to each other give or take a phone
 photo's perspective (so a quadrilateral is a box too), paper shows inside, and no ink
 runs on past a corner along a side to the picture's edge (ruled and squared paper, a comb's
@@ -69,7 +69,7 @@ def find_box(mask: np.ndarray) -> list[Line] | None:
             return None
         found.append((horizontal, from_far_end, span, *side))
     # One printer drew all four sides: a digit running along one thickens only that one's run.
-    thickness = min(side[-1] for side in found) + 1
+    thickness = min(side[-1] for side in found)
     sides = []
     for horizontal, from_far_end, span, slope, edge, run in found:
         run = min(run, thickness)
@@ -103,7 +103,10 @@ def _outer_side(view: np.ndarray, span: tuple[int, int]) -> tuple[float, int, in
     on_edge = (across[angle] >= low) & (across[angle] < low + 2)
     runs = _runs_inward(view, first[on_edge], xs[on_edge], (end - start) // 2)
     thickness = int(np.quantile(runs, THICKNESS_SHARE))
-    return float(SLOPES[angle]), low - pad, max(1, thickness)
+    # The band starts in the pair's inner bin when most of the edge lies there (argmax
+    # takes the outer one on a tie: a side a px thick lying in one bin).
+    edge = low + int(counts[angle, low + 1] > counts[angle, low])
+    return float(SLOPES[angle]), edge - pad, max(1, thickness)
 
 
 def _runs_inward(view: np.ndarray, first: np.ndarray, xs: np.ndarray, longest: int) -> np.ndarray:
@@ -134,6 +137,9 @@ def _runs_off(mask: np.ndarray, box: list[Line]) -> bool:
     """Does ink of ``mask`` (h, w) outside the box reach the picture's edge along one of its
     sides, as a ruled or squared paper's lines and a comb's run on past a box's corners? (A
     digit poking out of the box to the edge, or a box's corner on it, does not.)"""
+    top, bottom, left, right = box
+    closing = [(left, right)] * 2 + [(top, bottom)] * 2
+    box = [replace(side, span=_corners(side, *by)) for side, by in zip(box, closing, strict=True)]
     border = np.ones(mask.shape, dtype=bool)
     border[1:-1, 1:-1] = False
     off = mask & border & ~_enclosed(mask.shape, box)
@@ -144,6 +150,15 @@ def _runs_off(mask: np.ndarray, box: list[Line]) -> bool:
         size = mask.shape[1] if side.horizontal else mask.shape[0]
         beyond += [replace(side, span=(0, side.span[0])), replace(side, span=(side.span[1], size))]
     return bool((off & line_pixels(mask.shape, beyond, grow_px=1.0)).any())
+
+
+def _corners(side: Line, first: Line, last: Line) -> tuple[int, int]:
+    """The span of ``side`` between the outer edges of the sides ``first`` and ``last`` that
+    close it: its fitted span is the ink's, which a line running on past a corner lengthens."""
+    across = side.offset[0]
+    start = first.offset[0] + first.slope * across
+    end = last.offset[1] + last.slope * across
+    return max(int(np.floor(start)), side.span[0]), min(int(np.ceil(end)), side.span[1])
 
 
 def _enclosed(shape: tuple[int, int], box: list[Line]) -> np.ndarray:

@@ -119,3 +119,17 @@ def test_lines_running_on_past_a_box_s_corner_to_the_edge_are_not_a_box():
     for at in (10, 50, 90):
         mask[at : at + 2, :] = mask[:, at : at + 2] = True
     assert find_box(mask) is None
+
+
+def test_a_box_s_sides_are_found_where_they_are_drawn_and_as_thick():
+    """Each side's band starts at its first px and is as thick as the printer drew it, also
+    the right side that a 1's stroke runs along inside the box: a band a px outward or a px
+    thicker leaves a sliver of the side as ink, or eats the stroke along it."""
+    mask = np.zeros((100, 100), bool)
+    mask[20:80, 20:80] = True
+    mask[24:76, 24:76] = False
+    mask[26:74, 70:76] = True  # the 1, touching the right side
+    box = find_box(mask)
+    assert box is not None
+    drawn = [(20, 24), (76, 80), (20, 24), (76, 80)]  # top, bottom, left, right
+    assert [side.offset for side in box] == drawn
