@@ -13,7 +13,9 @@
 4. With --numbers: numbers of 2-4 MNIST digits read in number mode, and the same with one
    digit replaced by a letter: the statuses, with and without the digit likeness's check of
    each digit.
-5. With --documents: the statuses of digits on documents.
+5. With --documents: the statuses of digits on documents; each style draws its photos from its
+   own random stream (seed, style's place in the list), so --only-documents (the test split and
+   the documents alone, about a third of the run) makes the same photos as the full run.
 
 The model is data/model/weights.npz (or --weights) and the digits come from data/prepared (or
 --data-dir). A weights file without a temperature is calibrated here on the val split first;
@@ -77,6 +79,11 @@ softmax's log-odds), and predict-folder's statuses (rejected first, then by conf
 WRONG_SIGNALS = {"msp": "MSP", "margin": "margin", "likeness": "likeness", "sum": "score"}
 """Signals of a wrong answer among digits on documents: max softmax, the margin between the
 top two logits, the digit likeness, and the likeness plus the max softmax's log-odds."""
+STATUS_HEADER = (
+    f"  {'set':<34} {'ok':>7} {'ok right':>9} {'wrong':>5} {'uncertain':>9} {'rejected':>9}"
+    f" {'error':>6}"
+)
+"""The columns of :func:`_print_statuses`' lines (wrong: how many ok rows are wrong)."""
 
 
 def main() -> None:
@@ -96,6 +103,11 @@ def main() -> None:
         action="store_true",
         help="Then the statuses of the digits on documents (form boxes, ruled and squared "
         "paper, phone photos: bench/photo_accuracy.py's DOCUMENT_STYLES).",
+    )
+    parser.add_argument(
+        "--only-documents",
+        action="store_true",
+        help="The test split and the documents only (their photos as in a full --documents run).",
     )
     parser.add_argument(
         "--numbers",
@@ -132,8 +144,20 @@ def main() -> None:
     chosen = rng.choice(y_test.size, size=args.count, replace=False)
     digits = [X_test[:, i].reshape(28, 28) for i in chosen]
     labels = y_test[chosen]
-    print(f"\nphoto styles ({args.count} each): share of rows, and accuracy of the ok rows")
-    print(f"  {'set':<34} {'ok':>7} {'ok right':>9} {'uncertain':>9} {'rejected':>9} {'error':>6}")
+    if not args.only_documents:
+        _photos_and_not_digits(network, X_test, y_test, digits, labels, threshold, rng)
+        if args.numbers:
+            _numbers(network, X_test, y_test, threshold, rng, args.count)
+    if args.documents or args.only_documents:
+        _documents(network, digits, labels, threshold, args.seed)
+
+
+def _photos_and_not_digits(network, X_test, y_test, digits, labels, threshold, rng) -> None:
+    """Sections 2 and 3: the photo styles and drawn digits, then the pictures that are not
+    one handwritten digit, all drawn from ``rng`` in turn."""
+    count = len(digits)
+    print(f"\nphoto styles ({count} each): share of rows, and accuracy of the ok rows")
+    print(STATUS_HEADER)
     reference = None
     styles = {
         "rotation ±15°": {},
@@ -148,7 +172,7 @@ def main() -> None:
         _print_statuses(name, scored, labels)
         if name == "upright":
             reference = scored
-    drawn_labels = rng.integers(0, 10, size=args.count)
+    drawn_labels = rng.integers(0, 10, size=count)
     drawn = [make_photo(draw_digit(int(d), rng), rng) for d in drawn_labels]
     _print_statuses("drawn digits (other writers)", _score(network, drawn, threshold), drawn_labels)
 
@@ -166,22 +190,25 @@ def main() -> None:
         ("photos of other things", _other_photo),
         ("digits cut by the edge", _cut_digit),
     ):
-        pictures = [make(X_test, y_test, rng) for _ in range(args.count)]
+        pictures = [make(X_test, y_test, rng) for _ in range(count)]
         _print_ood(name, _score(network, pictures, threshold), reference)
-    if args.numbers:
-        _numbers(network, X_test, y_test, threshold, rng, args.count)
-    if args.documents:
-        print(f"\non documents ({args.count} each): share of rows, and accuracy of the ok rows;")
-        print(
-            "  then AUROC of right against wrong answers among the rows reading did not reject, "
-            "for " + ", ".join(WRONG_SIGNALS.values()) + ", and the share right of the 90 % "
-            "ranked first by predict-folder's statuses"
-        )
-        for name, style in DOCUMENT_STYLES:
-            pictures = [make_photo(ink, rng, **style) for ink in digits]
-            scored = _score(network, pictures, threshold)
-            _print_statuses(name[:34], scored, labels)
-            _print_wrong_detection(scored, labels)
+
+
+def _documents(network, digits, labels, threshold: float | None, seed: int) -> None:
+    """Section 5: each style's photos from its own random stream (seed, place)."""
+    print(f"\non documents ({len(digits)} each): share of rows, and accuracy of the ok rows;")
+    print(
+        "  then AUROC of right against wrong answers among the rows reading did not reject, "
+        "for " + ", ".join(WRONG_SIGNALS.values()) + ", and the share right of the 90 % "
+        "ranked first by predict-folder's statuses"
+    )
+    print(STATUS_HEADER)
+    for place, (name, style) in enumerate(DOCUMENT_STYLES):
+        style_rng = np.random.default_rng([seed, place])
+        pictures = [make_photo(ink, style_rng, **style) for ink in digits]
+        scored = _score(network, pictures, threshold)
+        _print_statuses(name[:34], scored, labels)
+        _print_wrong_detection(scored, labels)
 
 
 def _split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +290,7 @@ def _score(network, pictures: list[Image.Image], threshold: float | None) -> dic
 
 def _numbers(network, X, y, threshold: float | None, rng, count: int) -> None:
     print(f"\nnumbers of 2-4 digits, --read number ({count} each): share of rows, ok rows right")
-    print(f"  {'set':<34} {'ok':>7} {'ok right':>9} {'uncertain':>9} {'rejected':>9} {'error':>6}")
+    print(STATUS_HEADER)
     classify, likeness = number_readers(network)
     for spacing in ("generous", "separated", "touching"):
         for with_letter in (False, True):
@@ -310,10 +337,11 @@ def _print_statuses(name: str, scored: dict, labels: np.ndarray) -> None:
     status = scored["status"]
     ok = status == "ok"
     right = np.mean(scored["predicted"][ok] == labels[ok]) if ok.any() else float("nan")
+    wrong = int(np.sum(scored["predicted"][ok] != labels[ok]))
     shares = [np.mean(status == s) for s in ("ok", "uncertain", "rejected", "error")]
     print(
-        f"  {name:<34} {shares[0]:>7.1%} {right:>9.2%} {shares[1]:>9.1%} {shares[2]:>9.1%}"
-        f" {shares[3]:>6.1%}"
+        f"  {name:<34} {shares[0]:>7.1%} {right:>9.2%} {wrong:>5} {shares[1]:>9.1%}"
+        f" {shares[2]:>9.1%} {shares[3]:>6.1%}"
     )
 
 
