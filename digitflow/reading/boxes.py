@@ -30,7 +30,14 @@ from digitflow.reading.lines import (
 )
 
 MIN_COVERED = 0.85
-"""A side's edge lies on its fitted band along at least this share of its length."""
+"""A side's edge lies on its fitted band along at least this share of its length ..."""
+MIN_COVERED_LONG = 0.6
+LONG_SIDE_PX = 32
+"""... or this share, for a side at least this long (analysis px): a faint thin box comes out
+of a phone photo's ink broken, and a narrow box tilted a few degrees has the ink's outer edge
+on the sides across beyond its corners. A round stroke's outer edge stays within a band two
+px wide along about 2·sqrt(2 / L) of its width L (0.5 at 32 px): a small digit's outline
+would pass the lower share, a printed side's share does not shrink with its length."""
 THICKNESS_SHARE = 0.25
 """A side is as thick as the run of ink inward from its edge at this quantile of its
 length (a digit touching it lengthens the run where it touches)."""
@@ -98,7 +105,8 @@ def _outer_side(view: np.ndarray, span: tuple[int, int]) -> tuple[float, int, in
     counts = np.bincount(flat, minlength=SLOPES.size * bins).reshape(SLOPES.size, bins)
     pairs = counts[:, :-1] + counts[:, 1:]  # the edge may drift between two bins
     angle, low = divmod(int(np.argmax(pairs)), pairs.shape[1])
-    if pairs[angle, low] < MIN_COVERED * (end - start):
+    least = MIN_COVERED_LONG if end - start >= LONG_SIDE_PX else MIN_COVERED
+    if pairs[angle, low] < least * (end - start):
         return None
     on_edge = (across[angle] >= low) & (across[angle] < low + 2)
     runs = _runs_inward(view, first[on_edge], xs[on_edge], (end - start) // 2)

@@ -78,6 +78,19 @@ def test_a_straight_one_touching_its_box_top_and_bottom_is_kept():
     assert_same_digit(reading.digit, normalise_digit(plain))
 
 
+def test_a_faint_box_broken_into_dashes_is_found_whole():
+    """A thin light box's sides come out of a phone photo's ink as dashes: each side's edge
+    lies on its band along 70 % of its length."""
+    mask = np.zeros((100, 100), bool)
+    dashes = (np.arange(100) % 10) < 7
+    for at in (10, 88):
+        mask[at : at + 2, 15:85] = dashes[15:85]
+    for at in (15, 83):
+        mask[10:90, at : at + 2] = dashes[10:90, None]
+    mask[30:70, 45:52] = True  # a 1 inside
+    assert find_box(mask) is not None
+
+
 @pytest.mark.parametrize("label", range(10))
 def test_a_digit_alone_is_not_a_box(label):
     mask = picture(digit_ink(label)) < 0.6

@@ -65,11 +65,11 @@ def bold_seven(stem_end: float) -> Image.Image:
 
 
 def one_in_a_box_it_touches() -> Image.Image:
-    """A form box the line search keeps: the 1 in it touches its top and bottom, and a sixth
+    """A form box the line search keeps: the 1 in it touches its top and bottom, and half
     of the box's left side is missing (so the box is not found as a whole)."""
     image, draw = sheet(120)
     draw.rectangle([42, 18, 78, 102], outline=60, width=7)
-    draw.rectangle([35, 53, 49, 67], fill=225)  # the paper
+    draw.rectangle([35, 40, 49, 80], fill=225)  # the paper
     draw.line([(58, 22), (62, 98)], fill=30, width=8)
     return image
 
