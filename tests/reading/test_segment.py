@@ -318,6 +318,28 @@ def test_a_narrow_confident_digit_the_likeness_doubts_is_cut_only_for_a_margin(l
     assert read(picture, WIDE, likeness=doubted_a_little(WIDE, label)) == 2 * str(label)
 
 
+def unsure_of(templates: Templates, label: int):
+    """``doubted_a_little``, and the drawing read as ``label`` read at 0.95 only, as the
+    number bench's network read a separated 6 and a 4 it then cut into "60" and "51"."""
+    doubted = doubted_a_little(templates, label)
+
+    def likeness(digits_kx28x28: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        probs, sure, whole = doubted(digits_kx28x28)
+        mine = that_drawing(templates, digits_kx28x28, label)
+        probs[mine] *= 0.95 / probs[mine].max(axis=1, keepdims=True)
+        return probs, sure, whole
+
+    return likeness
+
+
+@pytest.mark.parametrize("label", [2, 3])
+def test_a_digit_as_wide_as_the_others_is_cut_only_for_a_margin(label):
+    # One writer's digits are about as wide as each other: an unsure digit as wide as its
+    # confidently read neighbour is one digit unless its pieces read clearly better.
+    picture = number([wide(7), wide(label)])
+    assert read(picture, WIDE, likeness=unsure_of(WIDE, label)) == f"7{label}"
+
+
 def wider(label: int) -> np.ndarray:
     """A drawn digit 1.8 times as wide: wider than 1.2 row heights, as some lone 2s and 5s of
     the number bench are."""
